@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using System.Globalization;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using Tally.Engine;
+using Tally.Synthetic;
+
+namespace Tally.Cli.Commands;
+
+internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
+{
+    internal sealed class Settings : DataSettings
+    {
+        [CommandOption("--hours <N>")]
+        [Description("How many hours to generate and aggregate, ending with the last complete hour (UTC). Default 3.")]
+        public int Hours { get; init; } = 3;
+
+        [CommandOption("--hits-per-hour <N>")]
+        [Description("Records per generated hour. Default 200000.")]
+        public long HitsPerHour { get; init; } = 200_000;
+
+        [CommandOption("--seed <N>")]
+        [Description("Random seed of the generated data. Default 42.")]
+        public int Seed { get; init; } = 42;
+
+        [CommandOption("--top <N>")]
+        [Description("Rows shown per table. Default 10.")]
+        public int Top { get; init; } = 10;
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var lastHour = HourWindow.PrecedingScheduledTime(TimeProvider.System.GetUtcNow());
+        var options = new GeneratorOptions(lastHour.AddHours(1 - settings.Hours), settings.Hours, settings.HitsPerHour, settings.Seed);
+        options.Validate();
+        var store = settings.CreateStore();
+        var tallyOptions = new TallyOptions();
+        var reports = new List<RunReport>();
+
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var generating = ctx.AddTask($"Generating {options.HitsPerHour * options.Hours:N0} raw hits", maxValue: Math.Max(options.HitsPerHour * options.Hours, 1));
+                var running = ctx.AddTask($"Aggregating {options.Hours} hour(s)", autoStart: false, maxValue: options.Hours);
+                await new RawDataGenerator(store).GenerateAsync(options, new Progress<long>(n => generating.Value = n), cancellationToken);
+                generating.Value = generating.MaxValue;
+                running.StartTask();
+                var job = new HourAggregationJob(store, tallyOptions);
+                foreach (var hour in HourWindow.Range(options.FirstHour, lastHour.AddHours(1)))
+                {
+                    reports.Add(await job.RunAsync(hour, null, cancellationToken));
+                    running.Increment(1);
+                }
+            });
+
+        var summary = new Table().Title("Runs").AddColumns("hour", "status", "records", "rejected", "files", "duration");
+        foreach (var r in reports)
+        {
+            summary.AddRow(r.TargetHour, r.Status == RunStatus.Succeeded ? "[green]succeeded[/]" : "[red]failed[/]",
+                r.Records.ToString("N0", CultureInfo.InvariantCulture), r.Rejected.ToString("N0", CultureInfo.InvariantCulture),
+                r.Files.ToString(CultureInfo.InvariantCulture), $"{r.DurationMs:N0} ms");
+        }
+        AnsiConsole.Write(summary);
+
+        foreach (var spec in tallyOptions.Aggregations)
+        {
+            var (columns, rows) = await TableReader.ReadAsync(store, spec, lastHour, cancellationToken);
+            var countColumn = Array.IndexOf(columns.ToArray(), AggregationSpec.CountColumn);
+            var table = new Table().Title($"{tallyOptions.AggregatedDatabase}.{spec.Table}, hour {lastHour}: top {settings.Top} of {rows.Count:N0} rows");
+            foreach (var c in columns) table.AddColumn(Markup.Escape(c));
+            foreach (var row in rows.OrderByDescending(r => (long)r[countColumn]!).Take(settings.Top))
+            {
+                table.AddRow(row.Select(v => Markup.Escape(v switch
+                {
+                    null => "NULL",
+                    long l => l.ToString("N0", CultureInfo.InvariantCulture),
+                    _ => v.ToString() ?? "",
+                })).ToArray());
+            }
+            AnsiConsole.Write(table);
+        }
+
+        var failed = reports.Count(r => r.Status != RunStatus.Succeeded);
+        AnsiConsole.MarkupLineInterpolated($"The files are in {Path.GetFullPath(settings.Data)} (raw_data/, aggregated_data/, quarantine/).");
+        return failed == 0 ? ExitCodes.Succeeded : ExitCodes.Failed;
+    }
+}

@@ -1,0 +1,49 @@
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Tally.Cli;
+
+/// <summary>The exit codes of <c>tally</c>, and how an exception becomes one clear line on stderr.</summary>
+internal static class ExitCodes
+{
+    public const int Succeeded = 0;
+    /// <summary>The command ran and its work failed (a run with too many rejected records).</summary>
+    public const int Failed = 1;
+    /// <summary>A mistake in the command line, an argument or the configuration.</summary>
+    public const int Usage = 2;
+    /// <summary>Something named does not exist (data folder, table, run).</summary>
+    public const int NotFound = 3;
+    /// <summary>Storage or I/O failed; trying again may work.</summary>
+    public const int Transient = 4;
+    public const int Cancelled = 130;
+
+    private static readonly IAnsiConsole Stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>Prints <paramref name="exception"/> as one sentence on stderr and returns its exit code. Unexpected exceptions keep their stack trace.</summary>
+    public static int Report(Exception exception)
+    {
+        switch (exception)
+        {
+            case TallyException e:
+                Error(e.Message);
+                return e.Kind switch
+                {
+                    TallyErrorKind.NotFound => NotFound,
+                    TallyErrorKind.Transient => Transient,
+                    TallyErrorKind.DataError => Failed,
+                    _ => Usage,
+                };
+            case CommandParseException or CommandRuntimeException:
+                Error(exception.Message);
+                return Usage;
+            case OperationCanceledException:
+                Error("Cancelled.");
+                return Cancelled;
+            default:
+                Error($"Unexpected error: {exception}");
+                return 70; // EX_SOFTWARE
+        }
+    }
+
+    public static void Error(string message) => Stderr.MarkupLineInterpolated($"[red]error:[/] {message}");
+}

@@ -1,0 +1,233 @@
+namespace Tally.Engine;
+
+/// <summary>
+/// The counts of every configured aggregation for the records one worker has read (or, after <see cref="MergeFrom"/>,
+/// all workers). Values are interned per field into dense ids (0 = null) and each table's key is a chain of id pairs,
+/// so a record costs a few hash lookups and array increments, and memory grows with distinct keys only.
+/// Not thread-safe: one per worker, merged at the end.
+/// </summary>
+internal sealed class HourAggregate
+{
+    private readonly IReadOnlyList<AggregationSpec> _specs;
+    private readonly int[][] _specFields;             // per spec: schema field indexes, in group-by order
+    private readonly int[] _groupedFields;            // schema field indexes used by any spec
+    private readonly Utf8Interner?[] _strings;        // per schema field
+    private readonly Int64Interner?[] _integers;      // per schema field
+    private readonly Int64Interner[][] _pairs;        // per spec: one interner per chain step
+    private readonly long[][] _counts;                // per spec: count per key id
+    private readonly int[] _ids;                      // scratch: per schema field, the current record's value id
+
+    public HourAggregate(IReadOnlyList<AggregationSpec> specs)
+    {
+        _specs = specs;
+        var fields = RawSchema.Fields;
+        _specFields = specs.Select(s => s.GroupByFields().Select(RawSchema.IndexOf).ToArray()).ToArray();
+        _groupedFields = _specFields.SelectMany(f => f).Distinct().Order().ToArray();
+        _strings = new Utf8Interner?[fields.Count];
+        _integers = new Int64Interner?[fields.Count];
+        foreach (var f in _groupedFields)
+        {
+            if (fields[f].Type == RawFieldType.Int64) _integers[f] = new Int64Interner();
+            else _strings[f] = new Utf8Interner();
+        }
+        _pairs = _specFields.Select(f => Enumerable.Range(0, f.Length - 1).Select(_ => new Int64Interner()).ToArray()).ToArray();
+        _counts = specs.Select(_ => new long[256]).ToArray();
+        _ids = new int[fields.Count];
+    }
+
+    public IReadOnlyList<AggregationSpec> Specs => _specs;
+
+    /// <summary>Valid records counted.</summary>
+    public long Records { get; set; }
+
+    /// <summary>Valid records whose Timestamp lies outside the hour of their folder (still counted).</summary>
+    public long OutsideWindow { get; set; }
+
+    /// <summary>Records rejected (not counted, written to quarantine).</summary>
+    public long Rejected { get; set; }
+
+    /// <summary>Counts one valid record. <paramref name="data"/> and <paramref name="scratch"/> hold the slots' string bytes.</summary>
+    public void Add(ReadOnlySpan<Slot> slots, ReadOnlySpan<byte> data, ReadOnlySpan<byte> scratch)
+    {
+        foreach (var f in _groupedFields)
+        {
+            ref readonly var slot = ref slots[f];
+            _ids[f] = slot.Kind switch
+            {
+                SlotKind.String => _strings[f]!.GetOrAdd(slot.InScratch ? scratch.Slice(slot.Offset, slot.Length) : data.Slice(slot.Offset, slot.Length)),
+                SlotKind.Int64 => _integers[f]!.GetOrAdd(slot.Int64),
+                _ => 0,
+            };
+        }
+        for (var s = 0; s < _specFields.Length; s++)
+        {
+            Increment(s, KeyOf(s, _ids), 1);
+        }
+        Records++;
+    }
+
+    private int KeyOf(int spec, ReadOnlySpan<int> ids)
+    {
+        var fields = _specFields[spec];
+        var key = ids[fields[0]];
+        for (var k = 1; k < fields.Length; k++)
+        {
+            key = _pairs[spec][k - 1].GetOrAdd(((long)key << 32) | (uint)ids[fields[k]]);
+        }
+        return key;
+    }
+
+    private void Increment(int spec, int key, long by)
+    {
+        var counts = _counts[spec];
+        if (key >= counts.Length)
+        {
+            Array.Resize(ref counts, Math.Max(counts.Length * 2, key + 1));
+            _counts[spec] = counts;
+        }
+        counts[key] += by;
+    }
+
+    /// <summary>Adds every count of <paramref name="other"/> (built for the same specs) to this one.</summary>
+    public void MergeFrom(HourAggregate other)
+    {
+        var fields = RawSchema.Fields;
+        var map = new int[fields.Count][];
+        foreach (var f in _groupedFields)
+        {
+            if (_strings[f] is { } strings)
+            {
+                var source = other._strings[f]!;
+                map[f] = new int[source.Count + 1];
+                for (var id = 1; id <= source.Count; id++) map[f][id] = strings.GetOrAdd(source[id]);
+            }
+            else
+            {
+                var source = other._integers[f]!;
+                map[f] = new int[source.Count + 1];
+                for (var id = 1; id <= source.Count; id++) map[f][id] = _integers[f]!.GetOrAdd(source[id]);
+            }
+        }
+        var ids = new int[fields.Count];
+        for (var s = 0; s < _specFields.Length; s++)
+        {
+            var counts = other._counts[s];
+            for (var key = 0; key < counts.Length; key++)
+            {
+                if (counts[key] == 0) continue;
+                other.Decode(s, key, ids);
+                foreach (var f in _specFields[s]) ids[f] = map[f][ids[f]];
+                Increment(s, KeyOf(s, ids), counts[key]);
+            }
+        }
+        Records += other.Records;
+        OutsideWindow += other.OutsideWindow;
+        Rejected += other.Rejected;
+    }
+
+    /// <summary>Writes the field value ids of key <paramref name="key"/> of spec <paramref name="spec"/> into <paramref name="ids"/>.</summary>
+    private void Decode(int spec, int key, int[] ids)
+    {
+        var fields = _specFields[spec];
+        for (var k = fields.Length - 1; k >= 1; k--)
+        {
+            var pair = _pairs[spec][k - 1][key];
+            ids[fields[k]] = (int)(pair & 0xFFFFFFFF);
+            key = (int)(pair >> 32);
+        }
+        ids[fields[0]] = key;
+    }
+
+    /// <summary>The rows of every table, sorted by key (nulls first, strings by UTF-8 bytes, integers by value).</summary>
+    public IReadOnlyList<AggregatedTable> ToTables()
+    {
+        var fields = RawSchema.Fields;
+        // Rank every distinct value once, so rows sort by comparing ints.
+        var ranks = new int[fields.Count][];
+        var strings = new string?[fields.Count][];
+        var integers = new long?[fields.Count][];
+        foreach (var f in _groupedFields)
+        {
+            if (_strings[f] is { } interner)
+            {
+                var order = Enumerable.Range(1, interner.Count).ToArray();
+                Array.Sort(order, (a, b) => interner[a].SequenceCompareTo(interner[b]));
+                ranks[f] = RankOf(order, interner.Count);
+                strings[f] = new string?[interner.Count + 1];
+                for (var id = 1; id <= interner.Count; id++) strings[f][id] = System.Text.Encoding.UTF8.GetString(interner[id]);
+            }
+            else
+            {
+                var ints = _integers[f]!;
+                var order = Enumerable.Range(1, ints.Count).ToArray();
+                Array.Sort(order, (a, b) => ints[a].CompareTo(ints[b]));
+                ranks[f] = RankOf(order, ints.Count);
+                integers[f] = new long?[ints.Count + 1];
+                for (var id = 1; id <= ints.Count; id++) integers[f][id] = ints[id];
+            }
+        }
+
+        var tables = new List<AggregatedTable>(_specs.Count);
+        var ids = new int[fields.Count];
+        for (var s = 0; s < _specs.Count; s++)
+        {
+            var specFields = _specFields[s];
+            var counts = _counts[s];
+            var rowKeys = new List<int[]>();
+            var rowCounts = new List<long>();
+            for (var key = 0; key < counts.Length; key++)
+            {
+                if (counts[key] == 0) continue;
+                Decode(s, key, ids);
+                rowKeys.Add(specFields.Select(f => ids[f]).ToArray());
+                rowCounts.Add(counts[key]);
+            }
+            var order = Enumerable.Range(0, rowKeys.Count).ToArray();
+            Array.Sort(order, (a, b) =>
+            {
+                for (var k = 0; k < specFields.Length; k++)
+                {
+                    var f = specFields[k];
+                    var c = ranks[f][rowKeys[a][k]].CompareTo(ranks[f][rowKeys[b][k]]);
+                    if (c != 0) return c;
+                }
+                return 0;
+            });
+
+            var columns = new List<AggregatedColumn>();
+            foreach (var column in _specs[s].Columns())
+            {
+                if (column.Name == AggregationSpec.CountColumn)
+                {
+                    columns.Add(AggregatedColumn.Counts(column.Name, order.Select(i => rowCounts[i]).ToArray()));
+                    continue;
+                }
+                var f = RawSchema.IndexOf(RawSchema.Find(column.Name)!);
+                var position = Array.IndexOf(specFields, f);
+                columns.Add(fields[f].Type == RawFieldType.Int64
+                    ? AggregatedColumn.Integers(column.Name, order.Select(i => integers[f][rowKeys[i][position]]).ToArray())
+                    : AggregatedColumn.Strings(column.Name, order.Select(i => strings[f][rowKeys[i][position]]).ToArray()));
+            }
+            tables.Add(new AggregatedTable(_specs[s], order.Length, columns));
+        }
+        return tables;
+    }
+
+    private static int[] RankOf(int[] sortedIds, int count)
+    {
+        var rank = new int[count + 1]; // rank[0] = 0: null sorts first
+        for (var i = 0; i < sortedIds.Length; i++) rank[sortedIds[i]] = i + 1;
+        return rank;
+    }
+}
+
+/// <summary>One column of an aggregated table, in row order. Exactly one of the arrays is set.</summary>
+internal sealed record AggregatedColumn(string Name, string?[]? StringValues, long?[]? IntegerValues, long[]? CountValues)
+{
+    public static AggregatedColumn Strings(string name, string?[] values) => new(name, values, null, null);
+    public static AggregatedColumn Integers(string name, long?[] values) => new(name, null, values, null);
+    public static AggregatedColumn Counts(string name, long[] values) => new(name, null, null, values);
+}
+
+/// <summary>The rows of one table for one hour, sorted by key, as columns in the table's column order.</summary>
+internal sealed record AggregatedTable(AggregationSpec Spec, int RowCount, IReadOnlyList<AggregatedColumn> Columns);

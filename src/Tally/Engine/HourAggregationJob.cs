@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using Tally.Storage;
+
+namespace Tally.Engine;
+
+/// <summary>Progress of a run: raw files and bytes read so far, out of the total.</summary>
+public readonly record struct RunProgress(int FilesDone, int FilesTotal, long BytesDone, long BytesTotal);
+
+/// <summary>
+/// Aggregates one hour: reads every raw file of the hour once, in parallel across files, computes every configured table in
+/// that one pass, and replaces each table's file for the hour atomically. Rejected records go to
+/// <c>quarantine/…/rejected.jsonl</c>; when their share exceeds <see cref="TallyOptions.RejectedThreshold"/> the run fails and
+/// leaves the tables as they were. Memory is bounded by the number of distinct keys, not by the input size.
+/// </summary>
+public sealed class HourAggregationJob
+{
+    private readonly IObjectStore _store;
+    private readonly TallyOptions _options;
+
+    /// <exception cref="TallyException">When <paramref name="options"/> are not valid.</exception>
+    public HourAggregationJob(IObjectStore store, TallyOptions options)
+    {
+        options.Validate();
+        _store = store;
+        _options = options;
+    }
+
+    /// <summary>Runs the hour. A data error (too many rejected records) gives a report with status failed.</summary>
+    /// <exception cref="TallyException">When storage fails (Transient) or a file cannot be read.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled; the tables are then unchanged.</exception>
+    public async Task<RunReport> RunAsync(HourWindow hour, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var files = await RawFiles.ListAsync(_store, hour, cancellationToken).ConfigureAwait(false);
+        var fingerprint = RawFiles.Fingerprint(files);
+        var bytesTotal = files.Sum(f => f.Size);
+
+        using var rejects = new RejectLog();
+        var workers = new ConcurrentBag<(HourAggregate Aggregate, RawFileReader Reader)>();
+        var all = new ConcurrentBag<HourAggregate>();
+        var filesDone = 0;
+        long bytesDone = 0;
+        progress?.Report(new RunProgress(0, files.Count, 0, bytesTotal));
+
+        // Largest first, so one big file does not start last and leave a core idle.
+        var order = files.OrderByDescending(f => f.Size).ToList();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveParallelism, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(order, parallel, async (file, ct) =>
+        {
+            if (!workers.TryTake(out var worker))
+            {
+                var aggregate = new HourAggregate(_options.Aggregations);
+                all.Add(aggregate);
+                worker = (aggregate, new RawFileReader(aggregate, rejects, hour));
+            }
+            try
+            {
+                await ReadFileAsync(worker.Reader, worker.Aggregate, rejects, file, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                workers.Add(worker);
+            }
+            var done = Interlocked.Increment(ref filesDone);
+            var bytes = Interlocked.Add(ref bytesDone, file.Size);
+            progress?.Report(new RunProgress(done, files.Count, bytes, bytesTotal));
+        }).ConfigureAwait(false);
+
+        var total = new HourAggregate(_options.Aggregations);
+        foreach (var part in all) total.MergeFrom(part);
+
+        string? quarantine = null;
+        if (rejects.Count > 0)
+        {
+            var key = DataLayout.QuarantineFile(hour);
+            await _store.WriteAtomicAsync(key, rejects.CopyToAsync, cancellationToken).ConfigureAwait(false);
+            quarantine = _store.Describe(key);
+        }
+        else
+        {
+            await _store.DeleteAsync(DataLayout.QuarantineFile(hour), cancellationToken).ConfigureAwait(false);
+        }
+
+        var seen = total.Records + total.Rejected;
+        var share = seen == 0 ? 0 : (double)total.Rejected / seen;
+        if (share > _options.RejectedThreshold)
+        {
+            return Report(RunStatus.Failed, []) with
+            {
+                Error = $"{total.Rejected:N0} of {seen:N0} records ({share:P2}) were rejected, more than the threshold of {_options.RejectedThreshold:P2}; "
+                    + $"the tables of {hour} were left unchanged. See {quarantine}.",
+            };
+        }
+
+        var outputs = new List<TableOutput>();
+        foreach (var table in total.ToTables())
+        {
+            var key = DataLayout.TableFile(table.Spec, hour);
+            long written = 0;
+            await _store.WriteAtomicAsync(key, async (stream, ct) =>
+            {
+                var counting = new CountingStream(stream);
+                await TableWriter.WriteAsync(table, counting, ct).ConfigureAwait(false);
+                written = counting.Written;
+            }, cancellationToken).ConfigureAwait(false);
+            // A table whose format changed leaves no stale file of the other format behind.
+            var other = table.Spec with { Format = table.Spec.Format == TableFormat.Parquet ? TableFormat.Json : TableFormat.Parquet };
+            await _store.DeleteAsync(DataLayout.TableFile(other, hour), cancellationToken).ConfigureAwait(false);
+            outputs.Add(new TableOutput(table.Spec.Table, table.RowCount, _store.Describe(key), key, written));
+        }
+        return Report(RunStatus.Succeeded, outputs);
+
+        RunReport Report(RunStatus status, IReadOnlyList<TableOutput> tables) => new()
+        {
+            TargetHour = hour.ToString(),
+            Status = status,
+            Records = total.Records,
+            Rejected = total.Rejected,
+            OutsideWindow = total.OutsideWindow,
+            Files = files.Count,
+            Bytes = bytesTotal,
+            DurationMs = clock.ElapsedMilliseconds,
+            InputFingerprint = fingerprint,
+            Tables = tables,
+            Quarantine = quarantine,
+        };
+    }
+
+    private async Task ReadFileAsync(RawFileReader reader, HourAggregate aggregate, RejectLog rejects, ObjectInfo file, CancellationToken cancellationToken)
+    {
+        await using var stored = await _store.OpenReadAsync(file.Key, cancellationToken).ConfigureAwait(false);
+        var compressed = file.Key.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        await using var stream = compressed ? new GZipStream(stored, CompressionMode.Decompress) : stored;
+        try
+        {
+            await reader.ReadAsync(stream, file.Key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            // A corrupt .gz: what was read before the damage is counted; the rest of the file is one rejected record.
+            aggregate.Rejected++;
+            rejects.Add(file.Key, 0, -1, $"the rest of the file cannot be decompressed: {e.Message}", []);
+        }
+        catch (IOException e)
+        {
+            throw TallyException.Transient($"Cannot read '{_store.Describe(file.Key)}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Counts the bytes written through it.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Written { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Written += count;
+        }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            Written += buffer.Length;
+        }
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+}

@@ -1,0 +1,333 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// Reads one raw file as a stream and feeds each record to an <see cref="HourAggregate"/>: JSON Lines, JSON objects one
+/// after another (pretty-printed or not), or JSON arrays of objects, with an optional UTF-8 BOM, CRLF and blank lines.
+/// Each record is parsed from one complete span of the buffer; a record cut by the end of the buffer is parsed again
+/// after the refill, so nothing is counted twice. A record that breaks the contract goes to the <see cref="RejectLog"/>;
+/// after a syntax error reading resumes at the next line that starts an object. Memory is one buffer (1 MiB, grown
+/// only for a larger record). Not thread-safe: one per worker, reused across files.
+/// </summary>
+internal sealed class RawFileReader
+{
+    private const int InitialBuffer = 1 << 20;
+    private const int MaxRecordBytes = 64 << 20;
+
+    private static readonly byte[][] FieldNames = RawSchema.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
+    private static readonly RawFieldType[] FieldTypes = RawSchema.Fields.Select(f => f.Type).ToArray();
+    private static readonly int TimestampField = RawSchema.IndexOf(RawSchema.Timestamp);
+
+    private readonly HourAggregate _aggregate;
+    private readonly RejectLog _rejects;
+    private readonly HourWindow _hour;
+    private readonly Slot[] _slots = new Slot[RawSchema.Fields.Count];
+    private byte[] _buffer = new byte[InitialBuffer];
+    private byte[] _scratch = new byte[4096];
+    private int _scratchUsed;
+
+    // Per file.
+    private string _file = "";
+    private bool _inArray;
+    private long _bufferOffset;     // file offset of _buffer[0]
+    private long _linesBefore;      // newlines before _buffer[0]
+    private string? _syntaxError;
+
+    public RawFileReader(HourAggregate aggregate, RejectLog rejects, HourWindow hour)
+    {
+        _aggregate = aggregate;
+        _rejects = rejects;
+        _hour = hour;
+    }
+
+    /// <summary>Reads every record of <paramref name="stream"/>, which holds the file <paramref name="file"/>.</summary>
+    /// <returns>The number of bytes read from the (decompressed) stream.</returns>
+    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken)
+    {
+        _file = file;
+        _inArray = false;
+        _bufferOffset = 0;
+        _linesBefore = 0;
+        var filled = 0;
+        var eof = false;
+        var atStart = true;
+        while (true)
+        {
+            while (!eof && filled < _buffer.Length)
+            {
+                var n = await stream.ReadAsync(_buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (n == 0) eof = true;
+                else filled += n;
+            }
+            var start = 0;
+            if (atStart)
+            {
+                if (filled >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) start = 3;
+                atStart = false;
+            }
+            var consumed = Process(_buffer.AsSpan(0, filled), start, eof);
+            if (eof) return _bufferOffset + filled;
+
+            var remaining = filled - consumed;
+            if (consumed == 0)
+            {
+                // One record fills the whole buffer: grow it.
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+            else
+            {
+                _linesBefore += _buffer.AsSpan(0, consumed).Count((byte)'\n');
+                _bufferOffset += consumed;
+                Buffer.BlockCopy(_buffer, consumed, _buffer, 0, remaining);
+            }
+            filled = remaining;
+        }
+    }
+
+    private enum Outcome
+    {
+        Done,
+        NeedMoreData,
+        SyntaxError,
+    }
+
+    /// <summary>Handles every complete record in <paramref name="data"/> from <paramref name="pos"/>; returns where the first incomplete one starts.</summary>
+    private int Process(ReadOnlySpan<byte> data, int pos, bool isFinal)
+    {
+        while (true)
+        {
+            pos = SkipWhitespace(data, pos);
+            if (pos >= data.Length) return pos;
+            var b = data[pos];
+            if (_inArray)
+            {
+                if (b == ',') { pos++; continue; }
+                if (b == ']') { _inArray = false; pos++; continue; }
+            }
+            else if (b == '[')
+            {
+                _inArray = true;
+                pos++;
+                continue;
+            }
+
+            var outcome = ParseRecord(data, pos, isFinal, out var length);
+            if (outcome == Outcome.Done)
+            {
+                pos += length;
+                continue;
+            }
+            var tooLarge = data.Length - pos >= MaxRecordBytes;
+            if (outcome == Outcome.NeedMoreData)
+            {
+                if (!isFinal && !tooLarge) return pos;
+                Reject(data, pos, data.Length - pos, tooLarge ? "record larger than 64 MiB" : "truncated record at the end of the file");
+                return data.Length;
+            }
+            var resync = FindResync(data, pos, isFinal || tooLarge);
+            if (resync < 0) return pos;
+            Reject(data, pos, resync - pos, $"not valid JSON: {_syntaxError}");
+            pos = resync;
+        }
+    }
+
+    private Outcome ParseRecord(ReadOnlySpan<byte> data, int start, bool isFinal, out int length)
+    {
+        length = 0;
+        var span = data[start..];
+        var reader = new Utf8JsonReader(span, isFinal, default);
+        try
+        {
+            if (!reader.Read()) return Outcome.NeedMoreData;
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                var found = reader.TokenType;
+                if (!reader.TrySkip()) return Outcome.NeedMoreData;
+                length = (int)reader.BytesConsumed;
+                Reject(data, start, length, $"not a JSON object (found {Describe(found)})");
+                return Outcome.Done;
+            }
+
+            Array.Clear(_slots);
+            _scratchUsed = 0;
+            string? reason = null;
+            long timestampTicks = 0;
+            var hasTimestamp = false;
+            while (true)
+            {
+                if (!reader.Read()) return Outcome.NeedMoreData;
+                if (reader.TokenType == JsonTokenType.EndObject) break;
+                var field = MatchField(ref reader);
+                if (!reader.Read()) return Outcome.NeedMoreData;
+                if (field < 0)
+                {
+                    if (!reader.TrySkip()) return Outcome.NeedMoreData;
+                    continue;
+                }
+                ref var slot = ref _slots[field];
+                var token = reader.TokenType;
+                if (token == JsonTokenType.Null)
+                {
+                    slot.Kind = SlotKind.Null;
+                    if (field == TimestampField) hasTimestamp = false;
+                    continue;
+                }
+                switch (FieldTypes[field])
+                {
+                    case RawFieldType.Int64:
+                        if (token == JsonTokenType.Number && reader.TryGetInt64(out var value))
+                        {
+                            slot.Kind = SlotKind.Int64;
+                            slot.Int64 = value;
+                        }
+                        else
+                        {
+                            reason ??= token == JsonTokenType.Number
+                                ? $"{RawSchema.Fields[field].Name} is not a 64-bit integer"
+                                : $"{RawSchema.Fields[field].Name} is not an integer (found {Describe(token)})";
+                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
+                        }
+                        break;
+                    case RawFieldType.String:
+                        if (token == JsonTokenType.String)
+                        {
+                            CaptureString(ref reader, ref slot, start);
+                            if (!Utf8.IsValid(SlotBytes(in slot, data))) reason ??= $"{RawSchema.Fields[field].Name} is not valid UTF-8";
+                        }
+                        else
+                        {
+                            reason ??= $"{RawSchema.Fields[field].Name} is not a string (found {Describe(token)})";
+                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
+                        }
+                        break;
+                    default: // Timestamp
+                        if (token == JsonTokenType.String)
+                        {
+                            CaptureString(ref reader, ref slot, start);
+                            if (Iso8601.TryParseUtcTicks(SlotBytes(in slot, data), out timestampTicks)) hasTimestamp = true;
+                            else reason ??= $"{RawSchema.Fields[field].Name} is not an ISO-8601 date-time";
+                        }
+                        else
+                        {
+                            reason ??= $"{RawSchema.Fields[field].Name} is not an ISO-8601 date-time string (found {Describe(token)})";
+                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
+                        }
+                        break;
+                }
+            }
+            length = (int)reader.BytesConsumed;
+            if (reason is not null)
+            {
+                Reject(data, start, length, reason);
+                return Outcome.Done;
+            }
+            if (hasTimestamp && !_hour.ContainsUtcTicks(timestampTicks)) _aggregate.OutsideWindow++;
+            _aggregate.Add(_slots, data, _scratch);
+            return Outcome.Done;
+        }
+        catch (JsonException e)
+        {
+            _syntaxError = FirstSentence(e.Message);
+            return Outcome.SyntaxError;
+        }
+    }
+
+    private static int MatchField(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            Span<byte> unescaped = stackalloc byte[64];
+            return reader.ValueSpan.Length > unescaped.Length ? -1 : FieldIndex(unescaped[..reader.CopyString(unescaped)]);
+        }
+        return FieldIndex(reader.ValueSpan);
+    }
+
+    private static int FieldIndex(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < FieldNames.Length; i++)
+        {
+            if (FieldNames[i].Length == name.Length && name.SequenceEqual(FieldNames[i])) return i;
+        }
+        return -1;
+    }
+
+    private void CaptureString(ref Utf8JsonReader reader, ref Slot slot, int recordStart)
+    {
+        slot.Kind = SlotKind.String;
+        if (!reader.ValueIsEscaped)
+        {
+            slot.InScratch = false;
+            slot.Offset = recordStart + (int)reader.TokenStartIndex + 1;
+            slot.Length = reader.ValueSpan.Length;
+            return;
+        }
+        var needed = _scratchUsed + reader.ValueSpan.Length;
+        if (needed > _scratch.Length) Array.Resize(ref _scratch, Math.Max(_scratch.Length * 2, needed));
+        var written = reader.CopyString(_scratch.AsSpan(_scratchUsed));
+        slot.InScratch = true;
+        slot.Offset = _scratchUsed;
+        slot.Length = written;
+        _scratchUsed += written;
+    }
+
+    private ReadOnlySpan<byte> SlotBytes(in Slot slot, ReadOnlySpan<byte> data) =>
+        slot.InScratch ? _scratch.AsSpan(slot.Offset, slot.Length) : data.Slice(slot.Offset, slot.Length);
+
+    /// <summary>
+    /// Where to resume after a syntax error at <paramref name="start"/>: the next line whose first non-blank byte opens
+    /// an object or array. -1 when that is not in the buffer yet and more data may come.
+    /// </summary>
+    private static int FindResync(ReadOnlySpan<byte> data, int start, bool isFinal)
+    {
+        var pos = start;
+        while (true)
+        {
+            var newline = data[pos..].IndexOf((byte)'\n');
+            if (newline < 0) return isFinal ? data.Length : -1;
+            pos += newline + 1;
+            var p = pos;
+            while (p < data.Length && (data[p] == ' ' || data[p] == '\t' || data[p] == '\r')) p++;
+            if (p >= data.Length) return isFinal ? data.Length : -1;
+            if (data[p] == '{' || data[p] == '[') return pos;
+        }
+    }
+
+    private static int SkipWhitespace(ReadOnlySpan<byte> data, int pos)
+    {
+        while (pos < data.Length)
+        {
+            var b = data[pos];
+            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') break;
+            pos++;
+        }
+        return pos;
+    }
+
+    private void Reject(ReadOnlySpan<byte> data, int start, int length, string reason)
+    {
+        _aggregate.Rejected++;
+        var line = _linesBefore + data[..start].Count((byte)'\n') + 1;
+        var text = data.Slice(start, length).TrimEnd("\r\n \t"u8);
+        _rejects.Add(_file, line, _bufferOffset + start, reason, text);
+    }
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString(),
+    };
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". ", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message.TrimEnd('.');
+    }
+}

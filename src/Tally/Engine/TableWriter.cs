@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Parquet;
+using Parquet.Schema;
+
+namespace Tally.Engine;
+
+/// <summary>Writes an <see cref="AggregatedTable"/> as one Parquet file or one JSON Lines file. Output is deterministic: the same rows give the same bytes.</summary>
+internal static class TableWriter
+{
+    private static readonly JsonWriterOptions JsonOptions = new()
+    {
+        // Keep '+', '<', non-ASCII etc. as they are, as other engines write them.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    // Snappy at its fastest level: the default (SmallestSize) makes large files take seconds to write.
+    private static readonly ParquetOptions ParquetWriterOptions = new()
+    {
+        CompressionMethod = CompressionMethod.Snappy,
+        CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
+    };
+
+    public static Task WriteAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken) =>
+        table.Spec.Format == TableFormat.Parquet
+            ? WriteParquetAsync(table, destination, cancellationToken)
+            : WriteJsonLinesAsync(table, destination, cancellationToken);
+
+    private static async Task WriteParquetAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
+    {
+        var fields = table.Columns.Select(c => c switch
+        {
+            { StringValues: not null } => (DataField)new DataField<string>(c.Name, true),
+            { IntegerValues: not null } => new DataField<long?>(c.Name),
+            _ => new DataField<long>(c.Name),
+        }).ToArray();
+        var schema = new ParquetSchema(fields);
+        // Parquet.Net needs a seekable stream for its footer; buffer in memory (the file is as large as the distinct keys).
+        using var buffer = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(schema, buffer, ParquetWriterOptions, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (table.RowCount > 0)
+            {
+                using var group = writer.CreateRowGroup();
+                for (var i = 0; i < fields.Length; i++)
+                {
+                    var column = table.Columns[i];
+                    if (column.StringValues is { } strings)
+                        await group.WriteAsync(fields[i], strings!).ConfigureAwait(false);
+                    else if (column.IntegerValues is { } integers)
+                        await group.WriteAsync<long>(fields[i], integers.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    else
+                        await group.WriteAsync<long>(fields[i], column.CountValues!.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        buffer.Position = 0;
+        await buffer.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteJsonLinesAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
+    {
+        const int BlockSize = 1 << 20;
+        var names = table.Columns.Select(c => JsonEncodedText.Encode(c.Name, JsonOptions.Encoder)).ToArray();
+        var block = new ArrayBufferWriter<byte>(BlockSize + (64 << 10));
+        using var writer = new Utf8JsonWriter(block, JsonOptions);
+        for (var row = 0; row < table.RowCount; row++)
+        {
+            writer.Reset(block);
+            writer.WriteStartObject();
+            for (var c = 0; c < names.Length; c++)
+            {
+                var column = table.Columns[c];
+                if (column.StringValues is { } strings)
+                {
+                    if (strings[row] is { } s) writer.WriteString(names[c], s);
+                    else writer.WriteNull(names[c]);
+                }
+                else if (column.IntegerValues is { } integers)
+                {
+                    if (integers[row] is { } v) writer.WriteNumber(names[c], v);
+                    else writer.WriteNull(names[c]);
+                }
+                else
+                {
+                    writer.WriteNumber(names[c], column.CountValues![row]);
+                }
+            }
+            writer.WriteEndObject();
+            writer.Flush(); // into the in-memory block, not the file
+            block.GetSpan(1)[0] = (byte)'\n';
+            block.Advance(1);
+            if (block.WrittenCount >= BlockSize)
+            {
+                await destination.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                block.ResetWrittenCount();
+            }
+        }
+        if (block.WrittenCount > 0) await destination.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+}
