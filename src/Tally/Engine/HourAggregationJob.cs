@@ -27,6 +27,9 @@ public sealed class HourAggregationJob
         _options = options;
     }
 
+    /// <summary>The initial size of each worker's read buffer; tests make it tiny so records straddle refills.</summary>
+    internal int ReadBufferBytes { get; init; } = RawFileReader.DefaultBufferBytes;
+
     /// <summary>Runs the hour. A data error (too many rejected records) gives a report with status failed.</summary>
     /// <exception cref="TallyException">When storage fails (Transient) or a file cannot be read.</exception>
     /// <exception cref="OperationCanceledException">When cancelled; the tables are then unchanged.</exception>
@@ -53,7 +56,7 @@ public sealed class HourAggregationJob
             {
                 var aggregate = new HourAggregate(_options.Aggregations);
                 all.Add(aggregate);
-                worker = (aggregate, new RawFileReader(aggregate, rejects, hour));
+                worker = (aggregate, new RawFileReader(aggregate, rejects, hour, ReadBufferBytes));
             }
             try
             {

@@ -14,7 +14,8 @@ namespace Tally.Engine;
 /// </summary>
 internal sealed class RawFileReader
 {
-    private const int InitialBuffer = 1 << 20;
+    /// <summary>The default read buffer: 1 MiB.</summary>
+    public const int DefaultBufferBytes = 1 << 20;
     private const int MaxRecordBytes = 64 << 20;
 
     private static readonly byte[][] FieldNames = RawSchema.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
@@ -25,7 +26,7 @@ internal sealed class RawFileReader
     private readonly RejectLog _rejects;
     private readonly HourWindow _hour;
     private readonly Slot[] _slots = new Slot[RawSchema.Fields.Count];
-    private byte[] _buffer = new byte[InitialBuffer];
+    private byte[] _buffer;
     private byte[] _scratch = new byte[4096];
     private int _scratchUsed;
 
@@ -36,8 +37,9 @@ internal sealed class RawFileReader
     private long _linesBefore;      // newlines before _buffer[0]
     private string? _syntaxError;
 
-    public RawFileReader(HourAggregate aggregate, RejectLog rejects, HourWindow hour)
+    public RawFileReader(HourAggregate aggregate, RejectLog rejects, HourWindow hour, int bufferBytes = DefaultBufferBytes)
     {
+        _buffer = new byte[Math.Max(16, bufferBytes)];
         _aggregate = aggregate;
         _rejects = rejects;
         _hour = hour;
@@ -230,6 +232,8 @@ internal sealed class RawFileReader
         }
         catch (JsonException e)
         {
+            // On the final block the reader throws, rather than asking for more, when the data ends inside a record.
+            if (isFinal && span[(int)reader.BytesConsumed..].TrimStart(" \t\r\n"u8).IsEmpty) return Outcome.NeedMoreData;
             _syntaxError = FirstSentence(e.Message);
             return Outcome.SyntaxError;
         }
