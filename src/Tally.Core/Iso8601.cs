@@ -101,7 +101,7 @@ public static class Iso8601
         return ok && TryParseUtcTicks(utf8[..written], out utcTicks);
     }
 
-    private static bool IsDigit(byte b) => (uint)(b - '0') <= 9;
+    private static bool IsDigit(byte b) => unchecked((uint)(b - '0')) <= 9;
 
     private static bool Digits(ReadOnlySpan<byte> text, int start, int count, out int value)
     {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tally.Engine;
 
 /// <summary>
@@ -47,6 +49,7 @@ internal sealed class HourAggregate
     public long Rejected { get; set; }
 
     /// <summary>Counts one valid record. <paramref name="data"/> and <paramref name="scratch"/> hold the slots' string bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<Slot> slots, ReadOnlySpan<byte> data, ReadOnlySpan<byte> scratch)
     {
         foreach (var f in _groupedFields)
@@ -173,42 +176,72 @@ internal sealed class HourAggregate
         {
             var specFields = _specFields[s];
             var counts = _counts[s];
-            var rowKeys = new List<int[]>();
+            // Each row's key as field value ids (row-major), then sorted by the values' ranks.
+            var width = specFields.Length;
+            var rowIds = new List<int>();
             var rowCounts = new List<long>();
             for (var key = 0; key < counts.Length; key++)
             {
                 if (counts[key] == 0) continue;
                 Decode(s, key, ids);
-                rowKeys.Add(specFields.Select(f => ids[f]).ToArray());
+                foreach (var f in specFields) rowIds.Add(ids[f]);
                 rowCounts.Add(counts[key]);
             }
-            var order = Enumerable.Range(0, rowKeys.Count).ToArray();
-            Array.Sort(order, (a, b) =>
+            var rows = rowCounts.Count;
+            var order = new int[rows];
+            for (var i = 0; i < rows; i++) order[i] = i;
+            if (width <= 2)
             {
-                for (var k = 0; k < specFields.Length; k++)
+                // Ranks fit in 32 bits each: sort one packed 64-bit key per row.
+                var sortKeys = new ulong[rows];
+                for (var i = 0; i < rows; i++)
                 {
-                    var f = specFields[k];
-                    var c = ranks[f][rowKeys[a][k]].CompareTo(ranks[f][rowKeys[b][k]]);
-                    if (c != 0) return c;
+                    var packed = 0UL;
+                    for (var k = 0; k < width; k++) packed = (packed << 32) | (uint)ranks[specFields[k]][rowIds[i * width + k]];
+                    sortKeys[i] = packed;
                 }
-                return 0;
-            });
+                Array.Sort(sortKeys, order);
+            }
+            else
+            {
+                Array.Sort(order, (a, b) =>
+                {
+                    for (var k = 0; k < width; k++)
+                    {
+                        var rank = ranks[specFields[k]];
+                        var c = rank[rowIds[a * width + k]].CompareTo(rank[rowIds[b * width + k]]);
+                        if (c != 0) return c;
+                    }
+                    return 0;
+                });
+            }
 
             var columns = new List<AggregatedColumn>();
             foreach (var column in _specs[s].Columns())
             {
                 if (column.Name == AggregationSpec.CountColumn)
                 {
-                    columns.Add(AggregatedColumn.Counts(column.Name, order.Select(i => rowCounts[i]).ToArray()));
+                    var countValues = new long[rows];
+                    for (var i = 0; i < rows; i++) countValues[i] = rowCounts[order[i]];
+                    columns.Add(AggregatedColumn.Counts(column.Name, countValues));
                     continue;
                 }
                 var f = RawSchema.IndexOf(RawSchema.Find(column.Name)!);
                 var position = Array.IndexOf(specFields, f);
-                columns.Add(fields[f].Type == RawFieldType.Int64
-                    ? AggregatedColumn.Integers(column.Name, order.Select(i => integers[f][rowKeys[i][position]]).ToArray())
-                    : AggregatedColumn.Strings(column.Name, order.Select(i => strings[f][rowKeys[i][position]]).ToArray()));
+                if (fields[f].Type == RawFieldType.Int64)
+                {
+                    var values = new long?[rows];
+                    for (var i = 0; i < rows; i++) values[i] = integers[f][rowIds[order[i] * width + position]];
+                    columns.Add(AggregatedColumn.Integers(column.Name, values));
+                }
+                else
+                {
+                    var values = new string?[rows];
+                    for (var i = 0; i < rows; i++) values[i] = strings[f][rowIds[order[i] * width + position]];
+                    columns.Add(AggregatedColumn.Strings(column.Name, values));
+                }
             }
-            tables.Add(new AggregatedTable(_specs[s], order.Length, columns));
+            tables.Add(new AggregatedTable(_specs[s], rows, columns));
         }
         return tables;
     }

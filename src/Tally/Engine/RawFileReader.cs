@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -21,6 +23,10 @@ internal sealed class RawFileReader
     private static readonly byte[][] FieldNames = RawSchema.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
     private static readonly RawFieldType[] FieldTypes = RawSchema.Fields.Select(f => f.Type).ToArray();
     private static readonly int TimestampField = RawSchema.IndexOf(RawSchema.Timestamp);
+
+    /// <summary>Bytes that end the fast scan of a string: its closing quote, an escape, or a control character (invalid JSON).</summary>
+    private static readonly SearchValues<byte> StringStops = SearchValues.Create(
+        [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
 
     private readonly HourAggregate _aggregate;
     private readonly RejectLog _rejects;
@@ -97,6 +103,7 @@ internal sealed class RawFileReader
     }
 
     /// <summary>Handles every complete record in <paramref name="data"/> from <paramref name="pos"/>; returns where the first incomplete one starts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Process(ReadOnlySpan<byte> data, int pos, bool isFinal)
     {
         while (true)
@@ -136,8 +143,10 @@ internal sealed class RawFileReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Outcome ParseRecord(ReadOnlySpan<byte> data, int start, bool isFinal, out int length)
     {
+        if (TryReadFlatRecord(data, start, out length)) return Outcome.Done;
         length = 0;
         var span = data[start..];
         var reader = new Utf8JsonReader(span, isFinal, default);
@@ -239,6 +248,135 @@ internal sealed class RawFileReader
         }
     }
 
+    /// <summary>
+    /// The fast path for the common record: one flat object whose strings have no escapes and whose numbers are
+    /// integers. It counts the record and returns true only when the record is complete and valid; anything else
+    /// (escapes, nesting, booleans, fractions, type errors, syntax errors, the end of the buffer) returns false with no
+    /// side effect, and the general <see cref="Utf8JsonReader"/> path decides.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryReadFlatRecord(ReadOnlySpan<byte> data, int start, out int length)
+    {
+        length = 0;
+        var p = start;
+        if (data[p] != '{') return false;
+        Array.Clear(_slots);
+        long timestampTicks = 0;
+        var hasTimestamp = false;
+        p = SkipWhitespace(data, p + 1);
+        if (p >= data.Length) return false;
+        if (data[p] == '}')
+        {
+            p++;
+        }
+        else
+        {
+            while (true)
+            {
+                if (p >= data.Length || data[p] != '"') return false;
+                var nameStart = p + 1;
+                var nameLength = data[nameStart..].IndexOfAny(StringStops);
+                if (nameLength < 0 || data[nameStart + nameLength] != '"') return false;
+                var field = FieldIndex(data.Slice(nameStart, nameLength));
+                p = SkipWhitespace(data, nameStart + nameLength + 1);
+                if (p >= data.Length || data[p] != ':') return false;
+                p = SkipWhitespace(data, p + 1);
+                if (p >= data.Length) return false;
+                var b = data[p];
+                if (b == '"')
+                {
+                    var valueStart = p + 1;
+                    var valueLength = data[valueStart..].IndexOfAny(StringStops);
+                    if (valueLength < 0 || data[valueStart + valueLength] != '"') return false;
+                    p = valueStart + valueLength + 1;
+                    if (field >= 0)
+                    {
+                        var value = data.Slice(valueStart, valueLength);
+                        switch (FieldTypes[field])
+                        {
+                            case RawFieldType.Int64:
+                                return false;
+                            case RawFieldType.Timestamp:
+                                if (!Iso8601.TryParseUtcTicks(value, out timestampTicks)) return false;
+                                hasTimestamp = true;
+                                break;
+                            default:
+                                if (!Utf8.IsValid(value)) return false;
+                                break;
+                        }
+                        ref var slot = ref _slots[field];
+                        slot.Kind = SlotKind.String;
+                        slot.InScratch = false;
+                        slot.Offset = valueStart;
+                        slot.Length = valueLength;
+                    }
+                }
+                else if (b == 'n')
+                {
+                    if (!data[p..].StartsWith("null"u8)) return false;
+                    p += 4;
+                    if (field >= 0)
+                    {
+                        _slots[field].Kind = SlotKind.Null;
+                        if (field == TimestampField) hasTimestamp = false;
+                    }
+                }
+                else if (b == '-' || unchecked((uint)(b - '0')) <= 9)
+                {
+                    if (!TryReadInteger(data, ref p, out var value)) return false;
+                    if (field >= 0)
+                    {
+                        if (FieldTypes[field] != RawFieldType.Int64) return false;
+                        _slots[field].Kind = SlotKind.Int64;
+                        _slots[field].Int64 = value;
+                    }
+                }
+                else
+                {
+                    return false;
+                }
+                p = SkipWhitespace(data, p);
+                if (p >= data.Length) return false;
+                if (data[p] == ',')
+                {
+                    p = SkipWhitespace(data, p + 1);
+                    continue;
+                }
+                if (data[p] != '}') return false;
+                p++;
+                break;
+            }
+        }
+        length = p - start;
+        if (hasTimestamp && !_hour.ContainsUtcTicks(timestampTicks)) _aggregate.OutsideWindow++;
+        _aggregate.Add(_slots, data, _scratch);
+        return true;
+    }
+
+    /// <summary>A JSON integer that fits in 64 bits (no fraction, no exponent, no leading zero); false for anything else.</summary>
+    private static bool TryReadInteger(ReadOnlySpan<byte> data, ref int p, out long value)
+    {
+        value = 0;
+        var i = p;
+        var negative = data[i] == '-';
+        if (negative) i++;
+        var first = i;
+        ulong magnitude = 0;
+        while (i < data.Length && unchecked((uint)(data[i] - '0')) <= 9)
+        {
+            if (i - first >= 19) return false; // 20+ digits never fit
+            magnitude = magnitude * 10 + unchecked((uint)(data[i] - '0'));
+            i++;
+        }
+        var digits = i - first;
+        if (digits == 0 || (digits > 1 && data[first] == '0') || i >= data.Length) return false;
+        if (data[i] is (byte)'.' or (byte)'e' or (byte)'E') return false;
+        if (negative ? magnitude > 9_223_372_036_854_775_808UL : magnitude > long.MaxValue) return false;
+        value = negative ? unchecked(-(long)magnitude) : (long)magnitude;
+        p = i;
+        return true;
+    }
+
     private static int MatchField(ref Utf8JsonReader reader)
     {
         if (reader.ValueIsEscaped)
@@ -249,6 +387,7 @@ internal sealed class RawFileReader
         return FieldIndex(reader.ValueSpan);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FieldIndex(ReadOnlySpan<byte> name)
     {
         for (var i = 0; i < FieldNames.Length; i++)

@@ -24,6 +24,7 @@ internal sealed class Utf8Interner
     public ReadOnlySpan<byte> this[int id] => _arena.AsSpan(_starts[id], _lengths[id]);
 
     /// <summary>The id of <paramref name="value"/>, adding it when new.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOrAdd(ReadOnlySpan<byte> value)
     {
         var hash = Hash(value);
@@ -117,6 +118,7 @@ internal sealed class Int64Interner
 
     public long this[int id] => _keys[id];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOrAdd(long key)
     {
         var mask = _table.Length - 1;

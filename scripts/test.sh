@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs Tally's whole test suite on a fresh machine: restores and builds everything, runs every xunit project,
+# then any extra checks (scripts/checks/*.sh), and ends with one "N passed, N failed" line.
+# Everything it needs is restored or installed by this script or the scripts it calls.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+
+echo "== build"
+if ! dotnet build Tally.sln -c Release --nologo -v quiet 2>&1 | tee -a "$log" | grep -E "error|Warn|Elapsed"; then :; fi
+if [ "${PIPESTATUS[0]}" -ne 0 ]; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+echo "== xunit"
+dotnet test Tally.sln -c Release --no-build --nologo 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+for check in scripts/checks/*.sh .ci/aws-checks.sh; do
+  [ -f "$check" ] || continue
+  echo "== $check"
+  bash "$check" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
+
+sum() { grep -hoE "$1" "$log" | grep -oE "[0-9]+" | awk '{ s += $1 } END { print s + 0 }'; }
+passed=$(sum "Passed: +[0-9]+")
+failed=$(sum "Failed: +[0-9]+")
+py_ran=$(sum "^Ran [0-9]+ tests?")
+py_failed=$(grep -hoE "^FAILED \(.*\)" "$log" | grep -oE "[0-9]+" | awk '{ s += $1 } END { print s + 0 }')
+passed=$(( ${passed:-0} + ${py_ran:-0} - ${py_failed:-0} ))
+failed=$(( ${failed:-0} + ${py_failed:-0} ))
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo
+echo "$passed passed, $failed failed"
+exit "$status"
