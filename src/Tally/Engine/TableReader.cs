@@ -54,7 +54,8 @@ public static class TableReader
                 var values = new object?[fields.Length][];
                 for (var f = 0; f < fields.Length; f++)
                 {
-                    values[f] = await ReadColumnAsync(group, fields[f], count, cancellationToken).ConfigureAwait(false);
+                    var isString = spec.Columns().FirstOrDefault(c => c.Name == fields[f].Name)?.CatalogType == "string";
+                    values[f] = await ReadColumnAsync(group, fields[f], isString, count, cancellationToken).ConfigureAwait(false);
                 }
                 for (var r = 0; r < count; r++) rows.Add(columns.Select(c => values[Array.FindIndex(fields, x => x.Name == c)][r]).ToArray());
             }
@@ -62,9 +63,9 @@ public static class TableReader
         return (columns, rows);
     }
 
-    private static async Task<object?[]> ReadColumnAsync(ParquetRowGroupReader group, DataField field, int count, CancellationToken cancellationToken)
+    private static async Task<object?[]> ReadColumnAsync(ParquetRowGroupReader group, DataField field, bool isString, int count, CancellationToken cancellationToken)
     {
-        if (field.ClrType == typeof(string))
+        if (isString)
         {
             var strings = new string?[count];
             await group.ReadAsync(field, strings.AsMemory(), null, cancellationToken).ConfigureAwait(false);

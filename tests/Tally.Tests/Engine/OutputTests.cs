@@ -109,6 +109,21 @@ public sealed class OutputTests : IDisposable
     }
 
     [Fact]
+    public async Task TableReader_ReadsBackWhatTheRunWrote_AsDuckDbSeesIt()
+    {
+        await new RawDataGenerator(_data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 3_000, Seed: 5));
+        await new HourAggregationJob(_data.Store, new TallyOptions()).RunAsync(Hour);
+
+        foreach (var spec in AggregationSpec.Defaults)
+        {
+            var (columns, rows) = await TableReader.ReadAsync(_data.Store, spec, Hour);
+            var expected = _duck.FileRows(_data.PathOf(DataLayout.TableFile(spec, Hour)), spec.Format);
+            Assert.Equal(spec.Columns().Select(c => c.Name), columns);
+            Assert.Equal(expected, rows.Select(r => string.Join('|', r.Select(v => v?.ToString() ?? "NULL"))));
+        }
+    }
+
+    [Fact]
     public void OpeningAMissingDataFolder_IsANotFoundError()
     {
         var missing = Path.Combine(_data.Root, "does-not-exist");
