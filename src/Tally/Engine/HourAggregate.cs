@@ -15,8 +15,9 @@ internal sealed class HourAggregate
     private readonly int[] _groupedFields;            // schema field indexes used by any spec
     private readonly Utf8Interner?[] _strings;        // per schema field
     private readonly Int64Interner?[] _integers;      // per schema field
-    private readonly Int64Interner[][] _pairs;        // per spec: one interner per chain step
-    private readonly long[][] _counts;                // per spec: count per key id
+    private readonly PairInterner[][] _pairs;         // per spec: interners of the inner chain steps (fields 1..k-2)
+    private readonly long[][] _counts;                // per one-field spec: count per value id
+    private readonly PairCounter?[] _final;           // per multi-field spec: count per (inner id, last field id)
     private readonly int[] _ids;                      // scratch: per schema field, the current record's value id
 
     public HourAggregate(IReadOnlyList<AggregationSpec> specs)
@@ -32,8 +33,9 @@ internal sealed class HourAggregate
             if (fields[f].Type == RawFieldType.Int64) _integers[f] = new Int64Interner();
             else _strings[f] = new Utf8Interner();
         }
-        _pairs = _specFields.Select(f => Enumerable.Range(0, f.Length - 1).Select(_ => new Int64Interner()).ToArray()).ToArray();
-        _counts = specs.Select(_ => new long[256]).ToArray();
+        _pairs = _specFields.Select(f => Enumerable.Range(0, Math.Max(0, f.Length - 2)).Select(_ => new PairInterner()).ToArray()).ToArray();
+        _counts = _specFields.Select(f => f.Length == 1 ? new long[256] : []).ToArray();
+        _final = _specFields.Select(f => f.Length == 1 ? null : new PairCounter()).ToArray();
         _ids = new int[fields.Count];
     }
 
@@ -64,31 +66,61 @@ internal sealed class HourAggregate
         }
         for (var s = 0; s < _specFields.Length; s++)
         {
-            Increment(s, KeyOf(s, _ids), 1);
+            Count(s, _ids, 1);
         }
         Records++;
     }
 
-    private int KeyOf(int spec, ReadOnlySpan<int> ids)
+    /// <summary>Adds <paramref name="by"/> to the group of spec <paramref name="spec"/> whose field value ids are <paramref name="ids"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Count(int spec, ReadOnlySpan<int> ids, long by)
     {
         var fields = _specFields[spec];
         var key = ids[fields[0]];
-        for (var k = 1; k < fields.Length; k++)
+        if (fields.Length == 1)
         {
-            key = _pairs[spec][k - 1].GetOrAdd(((long)key << 32) | (uint)ids[fields[k]]);
+            var counts = _counts[spec];
+            if (key >= counts.Length)
+            {
+                Array.Resize(ref counts, Math.Max(counts.Length * 2, key + 1));
+                _counts[spec] = counts;
+            }
+            counts[key] += by;
+            return;
         }
-        return key;
+        for (var k = 1; k < fields.Length - 1; k++)
+        {
+            key = _pairs[spec][k - 1].GetOrAdd(key, ids[fields[k]]);
+        }
+        _final[spec]!.Add(key, ids[fields[^1]], by);
     }
 
-    private void Increment(int spec, int key, long by)
+    /// <summary>Every group of spec <paramref name="spec"/>: its field value ids (written into <paramref name="ids"/>) and count.</summary>
+    private IEnumerable<long> Groups(int spec, int[] ids)
     {
-        var counts = _counts[spec];
-        if (key >= counts.Length)
+        var fields = _specFields[spec];
+        if (_final[spec] is { } final)
         {
-            Array.Resize(ref counts, Math.Max(counts.Length * 2, key + 1));
-            _counts[spec] = counts;
+            foreach (var (inner, last, count) in final.Entries())
+            {
+                ids[fields[^1]] = last;
+                var key = inner;
+                for (var k = fields.Length - 2; k >= 1; k--)
+                {
+                    (key, ids[fields[k]]) = _pairs[spec][k - 1][key];
+                }
+                ids[fields[0]] = key;
+                yield return count;
+            }
+            yield break;
         }
-        counts[key] += by;
+        var counts = _counts[spec];
+        for (var id = 0; id < counts.Length; id++)
+        {
+            if (counts[id] == 0) continue;
+            ids[fields[0]] = id;
+            yield return counts[id];
+        }
     }
 
     /// <summary>Adds every count of <paramref name="other"/> (built for the same specs) to this one.</summary>
@@ -112,33 +144,18 @@ internal sealed class HourAggregate
             }
         }
         var ids = new int[fields.Count];
+        var mapped = new int[fields.Count];
         for (var s = 0; s < _specFields.Length; s++)
         {
-            var counts = other._counts[s];
-            for (var key = 0; key < counts.Length; key++)
+            foreach (var count in other.Groups(s, ids))
             {
-                if (counts[key] == 0) continue;
-                other.Decode(s, key, ids);
-                foreach (var f in _specFields[s]) ids[f] = map[f][ids[f]];
-                Increment(s, KeyOf(s, ids), counts[key]);
+                foreach (var f in _specFields[s]) mapped[f] = map[f][ids[f]];
+                Count(s, mapped, count);
             }
         }
         Records += other.Records;
         OutsideWindow += other.OutsideWindow;
         Rejected += other.Rejected;
-    }
-
-    /// <summary>Writes the field value ids of key <paramref name="key"/> of spec <paramref name="spec"/> into <paramref name="ids"/>.</summary>
-    private void Decode(int spec, int key, int[] ids)
-    {
-        var fields = _specFields[spec];
-        for (var k = fields.Length - 1; k >= 1; k--)
-        {
-            var pair = _pairs[spec][k - 1][key];
-            ids[fields[k]] = (int)(pair & 0xFFFFFFFF);
-            key = (int)(pair >> 32);
-        }
-        ids[fields[0]] = key;
     }
 
     /// <summary>The rows of every table, sorted by key (nulls first, strings by UTF-8 bytes, integers by value).</summary>
@@ -175,17 +192,14 @@ internal sealed class HourAggregate
         for (var s = 0; s < _specs.Count; s++)
         {
             var specFields = _specFields[s];
-            var counts = _counts[s];
             // Each row's key as field value ids (row-major), then sorted by the values' ranks.
             var width = specFields.Length;
             var rowIds = new List<int>();
             var rowCounts = new List<long>();
-            for (var key = 0; key < counts.Length; key++)
+            foreach (var count in Groups(s, ids))
             {
-                if (counts[key] == 0) continue;
-                Decode(s, key, ids);
                 foreach (var f in specFields) rowIds.Add(ids[f]);
-                rowCounts.Add(counts[key]);
+                rowCounts.Add(count);
             }
             var rows = rowCounts.Count;
             var order = new int[rows];

@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+
+namespace Tally.Engine;
+
+/// <summary>
+/// Counts per (left id, right id) pair, the last step of a multi-field key. Each left id has its own small
+/// open-addressed row whose entries hold the right id and the count side by side, so counting a record touches the
+/// row of its left value only, and the rows of frequent left values stay in cache. Memory grows with the distinct
+/// pairs. Not thread-safe.
+/// </summary>
+internal sealed class PairCounter
+{
+    private struct Entry
+    {
+        public int RightPlusOne; // 0 = empty
+        public long Count;
+    }
+
+    private Entry[]?[] _rows = new Entry[]?[256];
+    private int[] _rowCounts = new int[256];
+
+    /// <summary>The number of distinct pairs.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Adds <paramref name="by"/> to the count of (<paramref name="left"/>, <paramref name="right"/>); both non-negative.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Add(int left, int right, long by)
+    {
+        if (left >= _rows.Length)
+        {
+            Array.Resize(ref _rows, Math.Max(_rows.Length * 2, left + 1));
+            Array.Resize(ref _rowCounts, _rows.Length);
+        }
+        var row = _rows[left] ??= new Entry[4];
+        var tag = right + 1;
+        var mask = row.Length - 1;
+        var slot = Slot(right, mask);
+        while (true)
+        {
+            ref var entry = ref row[slot];
+            if (entry.RightPlusOne == tag)
+            {
+                entry.Count += by;
+                return;
+            }
+            if (entry.RightPlusOne == 0)
+            {
+                entry.RightPlusOne = tag;
+                entry.Count = by;
+                Count++;
+                if (++_rowCounts[left] * 2 > row.Length) _rows[left] = Grow(row);
+                return;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// <summary>Every pair with its count, grouped by left id.</summary>
+    public IEnumerable<(int Left, int Right, long Count)> Entries()
+    {
+        for (var left = 0; left < _rows.Length; left++)
+        {
+            if (_rows[left] is not { } row) continue;
+            for (var i = 0; i < row.Length; i++)
+            {
+                if (row[i].RightPlusOne != 0) yield return (left, row[i].RightPlusOne - 1, row[i].Count);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Slot(int right, int mask) => (int)(unchecked((uint)right * 0x9E3779B1u) >> 7) & mask;
+
+    private static Entry[] Grow(Entry[] row)
+    {
+        var grown = new Entry[row.Length * 2];
+        var mask = grown.Length - 1;
+        foreach (var e in row)
+        {
+            if (e.RightPlusOne == 0) continue;
+            var slot = Slot(e.RightPlusOne - 1, mask);
+            while (grown[slot].RightPlusOne != 0) slot = (slot + 1) & mask;
+            grown[slot] = e;
+        }
+        return grown;
+    }
+}
