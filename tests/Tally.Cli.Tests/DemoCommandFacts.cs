@@ -1,0 +1,33 @@
+namespace Tally.Cli.Tests;
+
+public class DemoCommandFacts
+{
+    [Fact(Skip = "bug: `tally demo` exits 70 with a stack trace after aggregating: TableReader.ReadColumnAsync takes every Parquet column whose "
+        + "ClrType is not string as Int64, but Parquet.Net 6 reports string columns as ReadOnlyMemory<char> (\"Field countrycode is not compatible "
+        + "with type Int64\"); then the closing 'The files are in <folder> …' line would be hard-wrapped at 80 columns when stdout is redirected, as generate's closing line already is")]
+    public async Task Demo_ExitsZero_AndItsLastLineSaysWhereTheFilesAre()
+    {
+        using var temp = new TempFolder();
+        var data = temp.Sub("data");
+
+        var result = await Tally.RunAsync("demo", "--data", data, "--hours", "1", "--hits-per-hour", "2000");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(data, result.StdoutLines[^1]);
+        Assert.DoesNotContain("   at ", result.Stdout + result.Stderr);
+    }
+
+    [Fact]
+    public async Task Demo_WritesRawDataAndTheThreeTables()
+    {
+        using var temp = new TempFolder();
+        var data = temp.Sub("data");
+
+        await Tally.RunAsync("demo", "--data", data, "--hours", "1", "--hits-per-hour", "2000");
+
+        Assert.Equal(60, Directory.GetFiles(Path.Combine(data, "raw_data"), "*.json", SearchOption.AllDirectories).Length);
+        Assert.Equal(
+            ["hits_by_country", "hits_by_domain_and_groupid", "hits_by_useragent"],
+            Directory.GetDirectories(Path.Combine(data, "aggregated_data")).Select(Path.GetFileName).Order());
+    }
+}
