@@ -1,4 +1,3 @@
-using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Tally.Cli;
@@ -16,8 +15,6 @@ internal static class ExitCodes
     /// <summary>Storage or I/O failed; trying again may work.</summary>
     public const int Transient = 4;
     public const int Cancelled = 130;
-
-    private static readonly IAnsiConsole Stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     /// <summary>Prints <paramref name="exception"/> as one sentence on stderr and returns its exit code. Unexpected exceptions keep their stack trace.</summary>
     public static int Report(Exception exception)
@@ -45,5 +42,11 @@ internal static class ExitCodes
         }
     }
 
-    public static void Error(string message) => Stderr.MarkupLineInterpolated($"[red]error:[/] {message}");
+    /// <summary>Writes "error: message" on stderr as one line (coloured on a terminal, never wrapped).</summary>
+    public static void Error(string message)
+    {
+        var text = message.ReplaceLineEndings(" ");
+        if (Console.IsErrorRedirected) Console.Error.WriteLine($"error: {text}");
+        else Console.Error.WriteLine($"\u001b[31merror:\u001b[0m {text}");
+    }
 }

@@ -9,6 +9,9 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
+// Redirected output is read by programs and pasted into tickets: never wrap it at Spectre's 80-column guess.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 240;
+
 var app = new CommandApp();
 app.Configure(config =>
 {
@@ -26,7 +29,7 @@ app.Configure(config =>
     config.AddCommand<RunCommand>("run")
         .WithDescription("Aggregates one hour of raw hits into the configured tables (by country; by domain and group id; by user agent).")
         .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13")
-        .WithExample("run", "--data", "./tally-data", "--input", "{\"target_datetime\": \"2026-11-24T14:00:00Z\"}", "--format", "json");
+        .WithExample("run", "--data", "./tally-data", "--input", "'{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'", "--format", "json");
 });
 
 return await app.RunAsync(args, cancellation.Token);

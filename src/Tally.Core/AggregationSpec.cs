@@ -100,6 +100,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
             throw TallyException.InvalidConfiguration($"The aggregation specs are not valid JSON: {e.Message}");
         }
         if (dtos is null) throw TallyException.InvalidConfiguration("The aggregation specs must be a JSON array.");
+        if (dtos.Any(d => d is null)) throw TallyException.InvalidConfiguration("Every aggregation spec must be a JSON object, not null.");
         var specs = dtos.Select(d => new AggregationSpec(d.Table ?? "", d.GroupBy ?? [], d.Format?.ToLowerInvariant() switch
         {
             "parquet" => TableFormat.Parquet,
@@ -116,7 +117,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
 
     public override int GetHashCode() => HashCode.Combine(Table, Format, GroupBy.Count);
 
-    [GeneratedRegex("^[a-z][a-z0-9_]{0,127}$")]
+    [GeneratedRegex(@"^[a-z][a-z0-9_]{0,127}\z")]
     private static partial Regex TableName();
 
     private static readonly JsonSerializerOptions DtoOptions = new()

@@ -54,8 +54,9 @@ public readonly record struct HourWindow : IComparable<HourWindow>
     public bool Contains(DateTimeOffset instant) => ContainsUtcTicks(instant.UtcTicks);
 
     /// <summary>
-    /// Parses an hour given as <c>2026-11-24T13</c>, optionally followed by <c>:00</c>, <c>:00:00</c> and <c>Z</c>
-    /// or an offset (converted to UTC). Minutes and seconds, when given, must be zero.
+    /// Parses an hour given as <c>2026-11-24T13</c>, <c>2026-11-24T13Z</c>, <c>2026-11-24T13:00[:00][Z]</c>, or
+    /// <c>2026-11-24T14:00[:00]+01:00</c> (an offset needs the minutes; the time is converted to UTC).
+    /// Minutes and seconds must be zero, and so must they be after the conversion to UTC.
     /// </summary>
     public static bool TryParse([NotNullWhen(true)] string? text, out HourWindow hour)
     {
@@ -110,6 +111,10 @@ public readonly record struct HourWindow : IComparable<HourWindow>
         if (!Iso8601.TryParseUtcTicks(value, out var ticks))
         {
             throw TallyException.InvalidArgument($"target_datetime '{value}' is not an ISO-8601 date-time.");
+        }
+        if (ticks < TimeSpan.TicksPerHour)
+        {
+            throw TallyException.InvalidArgument($"target_datetime '{value}' has no preceding hour.");
         }
         return PrecedingScheduledTime(new DateTimeOffset(ticks, TimeSpan.Zero));
     }

@@ -263,8 +263,7 @@ public class HourWindowFacts
         Assert.Contains("'yesterday'", e.Message);
     }
 
-    [Fact(Skip = "bug: HourWindow.FromWorkflowInput lets ArgumentOutOfRangeException escape for a scheduled time in the first hour of year 1 "
-        + "(PrecedingScheduledTime calls AddHours(-1) below DateTimeOffset.MinValue), so `tally run --input` exits 70 with a stack trace instead of 2")]
+    [Fact]
     public void FromWorkflowInput_ThrowsInvalidArgument_WhenThereIsNoPrecedingHour()
     {
         var e = Assert.Throws<TallyException>(() => HourWindow.FromWorkflowInput("{\"target_datetime\": \"0001-01-01T00:30:00Z\"}"));

@@ -139,7 +139,7 @@ public class Iso8601Facts
         { "2026-11-24T13:45:30.5+05:30", Utc(2026, 11, 24, 8, 15, 30, 5_000_000) },
     };
 
-    [Theory(Skip = DigitCheckBug)]
+    [Theory]
     [MemberData(nameof(FractionThenOffset))]
     public void TryParseUtcTicks_ReadsAFractionFollowedByAnOffset(string text, long expectedUtcTicks)
     {
@@ -147,7 +147,7 @@ public class Iso8601Facts
         Assert.Equal(expectedUtcTicks, ticks);
     }
 
-    [Theory(Skip = DigitCheckBug)]
+    [Theory]
     [InlineData("2026-1-24T13:45:30Z")]
     [InlineData("26-11-24T13:45:30Z")]
     [InlineData(" 2026-11-24T13:45:30Z")]

@@ -82,7 +82,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         }
 
         var failed = reports.Count(r => r.Status != RunStatus.Succeeded);
-        AnsiConsole.MarkupLineInterpolated($"The files are in {Path.GetFullPath(settings.Data)} (raw_data/, aggregated_data/, quarantine/).");
+        Console.Out.WriteLine($"The files are in {Path.GetFullPath(settings.Data)} (raw_data/, aggregated_data/, quarantine/).");
         return failed == 0 ? ExitCodes.Succeeded : ExitCodes.Failed;
     }
 }

@@ -58,7 +58,7 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateCommand.Settings>
         {
             keys = await generator.GenerateAsync(options, null, cancellationToken);
         }
-        AnsiConsole.MarkupLineInterpolated($"Wrote {total:N0} records in {keys.Count:N0} files for {options.Hours} hour(s) from {options.FirstHour} under {store.Describe(Tally.DataLayout.RawPrefix)}");
+        Console.Out.WriteLine($"Wrote {total:N0} records in {keys.Count:N0} files for {options.Hours} hour(s) from {options.FirstHour} under {store.Describe(Tally.DataLayout.RawPrefix)}");
         return ExitCodes.Succeeded;
     }
 }

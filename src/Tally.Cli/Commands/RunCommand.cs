@@ -95,7 +95,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             foreach (var t in report.Tables) table.AddRow(Markup.Escape(t.Table), t.Rows.ToString("N0", CultureInfo.InvariantCulture), Markup.Escape(t.Location));
             AnsiConsole.Write(table);
         }
-        if (report.Quarantine is not null) AnsiConsole.MarkupLineInterpolated($"Rejected records: {report.Quarantine}");
+        if (report.Quarantine is not null) Console.Out.WriteLine($"Rejected records: {report.Quarantine}");
         if (report.Error is not null) ExitCodes.Error(report.Error);
     }
 }

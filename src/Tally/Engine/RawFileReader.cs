@@ -468,9 +468,16 @@ internal sealed class RawFileReader
         _ => token.ToString(),
     };
 
+    /// <summary>
+    /// The first sentence of a System.Text.Json message, cut at its first line break and at 120 characters: the message
+    /// quotes the literal it choked on, which can run past the record into the following lines.
+    /// </summary>
     private static string FirstSentence(string message)
     {
         var cut = message.IndexOf(". ", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message.TrimEnd('.');
+        var sentence = cut > 0 ? message[..cut] : message.TrimEnd('.');
+        var lineBreak = sentence.IndexOfAny(['\r', '\n']);
+        if (lineBreak >= 0) sentence = sentence[..lineBreak] + "...'";
+        return sentence.Length <= 120 ? sentence : sentence[..117] + "...";
     }
 }

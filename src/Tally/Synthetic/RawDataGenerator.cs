@@ -97,7 +97,7 @@ public sealed class RawDataGenerator
         {
             var (hour, minute, file, count) = jobs[i];
             var key = $"{DataLayout.RawMinutePrefix(hour, minute)}/part-{file:D4}.json{(options.Gzip ? ".gz" : "")}";
-            var random = new Random(HashCode.Combine(options.Seed, hour.Start.UtcTicks, minute, file) ^ options.Seed);
+            var random = new Random(FileSeed(options.Seed, hour, minute, file));
             await _store.WriteAtomicAsync(key, async (stream, token) =>
             {
                 Stream target = options.Gzip ? new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true) : stream;
@@ -149,6 +149,22 @@ public sealed class RawDataGenerator
             }
         }
         if (block.WrittenCount > 0) await stream.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A seed per file from the options' seed and the file's place: stable across processes and runtimes
+    /// (HashCode is randomized per process, so it cannot be used here).</summary>
+    private static int FileSeed(int seed, HourWindow hour, int minute, int file)
+    {
+        unchecked
+        {
+            var h = (ulong)(uint)seed;
+            foreach (var part in new[] { (ulong)hour.Start.UtcTicks, (ulong)minute, (ulong)file })
+            {
+                h = (h ^ part) * 0x9E3779B97F4A7C15UL;
+                h ^= h >> 31;
+            }
+            return (int)(h & 0x7FFFFFFF);
+        }
     }
 
     private static void Append(Span<byte> span, ref int n, ReadOnlySpan<byte> bytes)
