@@ -52,7 +52,7 @@ for (var run = 0; run < runs; run++)
     {
         var m = Measure(self, [.. selfArgs, engine, data]);
         results[engine].Add(m);
-        Console.WriteLine($"  run {run + 1} {engine,-6} {m.Seconds,6:N2} s  peak {m.PeakBytes / 1048576.0,7:N0} MiB  (process {m.ProcessSeconds:N2} s)");
+        Console.WriteLine($"  run {run + 1} {engine,-6} {m.Seconds,6:N2} s  cpu {m.CpuSeconds,6:N2} s  peak {m.PeakBytes / 1048576.0,7:N0} MiB  (process {m.ProcessSeconds:N2} s)");
     }
 }
 
@@ -60,6 +60,7 @@ var tally = Summary(results["tally"]);
 var duck = Summary(results["duckdb"]);
 Console.WriteLine();
 Console.WriteLine($"median time   tally {tally.Seconds:N2} s   duckdb {duck.Seconds:N2} s   tally/duckdb = {tally.Seconds / duck.Seconds:N2}");
+Console.WriteLine($"median cpu    tally {tally.CpuSeconds:N2} s   duckdb {duck.CpuSeconds:N2} s   tally/duckdb = {tally.CpuSeconds / duck.CpuSeconds:N2}  (whole process, startup included)");
 Console.WriteLine($"median peak   tally {tally.PeakBytes / 1048576.0:N0} MiB   duckdb {duck.PeakBytes / 1048576.0:N0} MiB   tally/duckdb = {(double)tally.PeakBytes / duck.PeakBytes:N2}");
 Console.WriteLine($"throughput    tally {rawBytes / 1e6 / tally.Seconds:N0} MB/s   duckdb {rawBytes / 1e6 / duck.Seconds:N0} MB/s");
 Console.WriteLine(Children.OutputsAgree(data, hour) ? "outputs agree: DuckDB's tables equal Tally's, row for row" : "OUTPUTS DIFFER");
@@ -79,7 +80,8 @@ static Measurement Measure(string file, string[] arguments)
 }
 
 static Measurement Summary(List<Measurement> all) => new(
-    Median(all.Select(m => m.Seconds)), (long)Median(all.Select(m => (double)m.PeakBytes)), Median(all.Select(m => m.ProcessSeconds)));
+    Median(all.Select(m => m.Seconds)), (long)Median(all.Select(m => (double)m.PeakBytes)), Median(all.Select(m => m.ProcessSeconds)),
+    Median(all.Select(m => m.CpuSeconds)));
 
 static double Median(IEnumerable<double> values)
 {
@@ -87,7 +89,7 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
 }
 
-internal sealed record Measurement(double Seconds, long PeakBytes, double ProcessSeconds = 0);
+internal sealed record Measurement(double Seconds, long PeakBytes, double ProcessSeconds = 0, double CpuSeconds = 0);
 
 internal static class Children
 {
@@ -101,6 +103,7 @@ internal static class Children
         var report = await new HourAggregationJob(new LocalObjectStore(dir), new TallyOptions()).RunAsync(hour);
         var seconds = clock.Elapsed.TotalSeconds;
         if (report.Status != RunStatus.Succeeded) throw new InvalidOperationException(report.Error);
+        Console.Error.WriteLine($"allocated {GC.GetTotalAllocatedBytes() / 1048576.0:N0} MiB, gen0 {GC.CollectionCount(0)}, gen1 {GC.CollectionCount(1)}, gen2 {GC.CollectionCount(2)}");
         Print(seconds);
         return 0;
     }
@@ -163,6 +166,7 @@ internal static class Children
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         var kib = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
-        Console.WriteLine(JsonSerializer.Serialize(new Measurement(seconds, kib * 1024)));
+        var cpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        Console.WriteLine(JsonSerializer.Serialize(new Measurement(seconds, kib * 1024, 0, cpu)));
     }
 }
