@@ -13,6 +13,9 @@ internal sealed class HourAggregate
     private readonly IReadOnlyList<AggregationSpec> _specs;
     private readonly int[][] _specFields;             // per spec: schema field indexes, in group-by order
     private readonly int[] _groupedFields;            // schema field indexes used by any spec
+    private readonly int[] _pairFields;               // of those, the ones two-field specs use, interned first
+    private readonly int[] _otherFields;              // the rest
+    private readonly int[] _pairSpecs;                // specs with exactly two fields
     private readonly Utf8Interner?[] _strings;        // per schema field
     private readonly Int64Interner?[] _integers;      // per schema field
     private readonly PairInterner[][] _pairs;         // per spec: interners of the inner chain steps (fields 1..k-2)
@@ -26,6 +29,9 @@ internal sealed class HourAggregate
         var fields = RawSchema.Fields;
         _specFields = specs.Select(s => s.GroupByFields().Select(RawSchema.IndexOf).ToArray()).ToArray();
         _groupedFields = _specFields.SelectMany(f => f).Distinct().Order().ToArray();
+        _pairSpecs = Enumerable.Range(0, specs.Count).Where(s => _specFields[s].Length == 2).ToArray();
+        _pairFields = _pairSpecs.SelectMany(s => _specFields[s]).Distinct().Order().ToArray();
+        _otherFields = _groupedFields.Except(_pairFields).ToArray();
         _strings = new Utf8Interner?[fields.Count];
         _integers = new Int64Interner?[fields.Count];
         foreach (var f in _groupedFields)
@@ -54,21 +60,28 @@ internal sealed class HourAggregate
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<Slot> slots, ReadOnlySpan<byte> data, ReadOnlySpan<byte> scratch)
     {
-        foreach (var f in _groupedFields)
-        {
-            ref readonly var slot = ref slots[f];
-            _ids[f] = slot.Kind switch
-            {
-                SlotKind.String => _strings[f]!.GetOrAdd(slot.InScratch ? scratch.Slice(slot.Offset, slot.Length) : data.Slice(slot.Offset, slot.Length)),
-                SlotKind.Int64 => _integers[f]!.GetOrAdd(slot.Int64),
-                _ => 0,
-            };
-        }
+        // The fields of two-field keys first, so the pair's entry can be prefetched while the other fields are interned:
+        // with hundreds of thousands of pairs that entry is usually a cache miss.
+        foreach (var f in _pairFields) _ids[f] = Intern(f, slots, data, scratch);
+        foreach (var s in _pairSpecs) _final[s]!.Prefetch(_ids[_specFields[s][0]], _ids[_specFields[s][1]]);
+        foreach (var f in _otherFields) _ids[f] = Intern(f, slots, data, scratch);
         for (var s = 0; s < _specFields.Length; s++)
         {
             Count(s, _ids, 1);
         }
         Records++;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Intern(int f, ReadOnlySpan<Slot> slots, ReadOnlySpan<byte> data, ReadOnlySpan<byte> scratch)
+    {
+        ref readonly var slot = ref slots[f];
+        return slot.Kind switch
+        {
+            SlotKind.String => _strings[f]!.GetOrAdd(slot.InScratch ? scratch.Slice(slot.Offset, slot.Length) : data.Slice(slot.Offset, slot.Length)),
+            SlotKind.Int64 => _integers[f]!.GetOrAdd(slot.Int64),
+            _ => 0,
+        };
     }
 
     /// <summary>Adds <paramref name="by"/> to the group of spec <paramref name="spec"/> whose field value ids are <paramref name="ids"/>.</summary>
@@ -187,9 +200,16 @@ internal sealed class HourAggregate
             }
         }
 
-        var tables = new List<AggregatedTable>(_specs.Count);
+        // Each table is built on its own core: the large ones (hundreds of thousands of rows) dominate.
+        var tables = new AggregatedTable[_specs.Count];
+        Parallel.For(0, _specs.Count, s => tables[s] = BuildTable(s, ranks, strings, integers));
+        return tables;
+    }
+
+    private AggregatedTable BuildTable(int s, int[][] ranks, string?[][] strings, long?[][] integers)
+    {
+        var fields = RawSchema.Fields;
         var ids = new int[fields.Count];
-        for (var s = 0; s < _specs.Count; s++)
         {
             var specFields = _specFields[s];
             // Each row's key as field value ids (row-major), then sorted by the values' ranks.
@@ -255,9 +275,8 @@ internal sealed class HourAggregate
                     columns.Add(AggregatedColumn.Strings(column.Name, values));
                 }
             }
-            tables.Add(new AggregatedTable(_specs[s], rows, columns));
+            return new AggregatedTable(_specs[s], rows, columns);
         }
-        return tables;
     }
 
     private static int[] RankOf(int[] sortedIds, int count)

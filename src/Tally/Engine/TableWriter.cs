@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Parquet;
@@ -13,7 +15,6 @@ internal static class TableWriter
     {
         // Keep '+', '<', non-ASCII etc. as they are, as other engines write them.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
     };
 
     // Snappy at its fastest level: the default (SmallestSize) makes large files take seconds to write.
@@ -63,35 +64,49 @@ internal static class TableWriter
     private static async Task WriteJsonLinesAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
     {
         const int BlockSize = 1 << 20;
-        var names = table.Columns.Select(c => JsonEncodedText.Encode(c.Name, JsonOptions.Encoder)).ToArray();
+        var encoder = JsonOptions.Encoder!;
+        // Everything but numbers is escaped once: the property prefixes, and each distinct string value (the columns
+        // share one string instance per distinct value, so a reference-keyed cache hits for every repeat).
+        var prefixes = table.Columns.Select((c, i) => Encoding.UTF8.GetBytes((i == 0 ? "{\"" : ",\"") + JsonEncodedText.Encode(c.Name, encoder) + "\":")).ToArray();
+        var encoded = new Dictionary<string, byte[]>(ReferenceEqualityComparer.Instance);
         var block = new ArrayBufferWriter<byte>(BlockSize + (64 << 10));
-        using var writer = new Utf8JsonWriter(block, JsonOptions);
         for (var row = 0; row < table.RowCount; row++)
         {
-            writer.Reset(block);
-            writer.WriteStartObject();
-            for (var c = 0; c < names.Length; c++)
+            for (var c = 0; c < prefixes.Length; c++)
             {
+                block.Write(prefixes[c]);
                 var column = table.Columns[c];
                 if (column.StringValues is { } strings)
                 {
-                    if (strings[row] is { } s) writer.WriteString(names[c], s);
-                    else writer.WriteNull(names[c]);
-                }
-                else if (column.IntegerValues is { } integers)
-                {
-                    if (integers[row] is { } v) writer.WriteNumber(names[c], v);
-                    else writer.WriteNull(names[c]);
+                    if (strings[row] is not { } value)
+                    {
+                        block.Write("null"u8);
+                    }
+                    else
+                    {
+                        if (!encoded.TryGetValue(value, out var bytes))
+                        {
+                            bytes = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, encoder) + "\"");
+                            encoded[value] = bytes;
+                        }
+                        block.Write(bytes);
+                    }
                 }
                 else
                 {
-                    writer.WriteNumber(names[c], column.CountValues![row]);
+                    long? number = column.IntegerValues is { } integers ? integers[row] : column.CountValues![row];
+                    if (number is { } n)
+                    {
+                        Utf8Formatter.TryFormat(n, block.GetSpan(20), out var length);
+                        block.Advance(length);
+                    }
+                    else
+                    {
+                        block.Write("null"u8);
+                    }
                 }
             }
-            writer.WriteEndObject();
-            writer.Flush(); // into the in-memory block, not the file
-            block.GetSpan(1)[0] = (byte)'\n';
-            block.Advance(1);
+            block.Write("}\n"u8);
             if (block.WrittenCount >= BlockSize)
             {
                 await destination.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
