@@ -79,8 +79,12 @@ internal static class TemplateJson
         JsonValueKind.String => value.GetString()!,
         JsonValueKind.Object when value.TryGetProperty("Fn::Join", out var join) =>
             string.Join(join[0].GetString(), join[1].EnumerateArray().Select(Flatten)),
+        JsonValueKind.Object when value.TryGetProperty("Fn::Sub", out var sub) && sub.ValueKind == JsonValueKind.String => sub.GetString()!,
         _ => "${TOKEN}",
     };
+
+    /// <summary>A whole number; jsii hands numbers over as doubles (<c>1.0</c>).</summary>
+    public static int Int(this JsonElement value) => checked((int)value.GetDouble());
 
     /// <summary>The root of the repository (the folder with cdk.json).</summary>
     public static string RepositoryRoot()
