@@ -3,6 +3,9 @@ using Amazon.CDK.Assertions;
 using System.Text.Json;
 using Newtonsoft.Json;
 
+// jsii's bridge to Node is not safe for concurrent calls: CDK tests run one at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace Tally.Aws.Cdk.Tests;
 
 /// <summary>
