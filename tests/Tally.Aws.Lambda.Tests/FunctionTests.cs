@@ -69,4 +69,16 @@ public class FunctionTests
 
         Assert.Equal(TallyErrorKind.InvalidArgument, e.Kind);
     }
+
+    [Fact]
+    public void HandlerString_TheCdkAppDeploys_NamesThisAssemblyClassAndStreamMethod()
+    {
+        var method = typeof(Function).GetMethod(nameof(Function.Handler))!;
+        var handler = $"{typeof(Function).Assembly.GetName().Name}::{typeof(Function).FullName}::{method.Name}";
+
+        Assert.Equal("Tally.Aws.Lambda::Tally.Aws.Lambda.Function::Handler", handler);
+        Assert.Equal(typeof(Stream), method.ReturnType);
+        Assert.Equal([typeof(Stream)], method.GetParameters().Select(p => p.ParameterType));
+        Assert.NotNull(typeof(Function).GetConstructor(Type.EmptyTypes));
+    }
 }
