@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Tally;
@@ -10,6 +11,7 @@ namespace Tally;
 public static class Iso8601
 {
     /// <summary>Parses <paramref name="text"/> to the ticks of the UTC instant it names. Thread-safe.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParseUtcTicks(ReadOnlySpan<byte> text, out long utcTicks)
     {
         utcTicks = 0;

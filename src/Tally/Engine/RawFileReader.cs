@@ -354,6 +354,7 @@ internal sealed class RawFileReader
     }
 
     /// <summary>A JSON integer that fits in 64 bits (no fraction, no exponent, no leading zero); false for anything else.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryReadInteger(ReadOnlySpan<byte> data, ref int p, out long value)
     {
         value = 0;
@@ -438,6 +439,7 @@ internal sealed class RawFileReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SkipWhitespace(ReadOnlySpan<byte> data, int pos)
     {
         while (pos < data.Length)
