@@ -2,7 +2,7 @@ using System.Data.Common;
 
 namespace Tally.Query;
 
-/// <summary>A result column: its name and DuckDB type (<c>VARCHAR</c>, <c>BIGINT</c>, …).</summary>
+/// <summary>A result column: its name and DuckDB type, upper-case (<c>VARCHAR</c>, <c>BIGINT</c>, <c>HUGEINT</c>, …).</summary>
 public sealed record QueryColumn(string Name, string Type);
 
 /// <summary>
@@ -20,7 +20,7 @@ public sealed class QueryResult : IDisposable
         _command = command;
         _reader = reader;
         _translate = translate;
-        Columns = Enumerable.Range(0, reader.FieldCount).Select(i => new QueryColumn(reader.GetName(i), reader.GetDataTypeName(i))).ToList();
+        Columns = Enumerable.Range(0, reader.FieldCount).Select(i => new QueryColumn(reader.GetName(i), reader.GetDataTypeName(i).ToUpperInvariant())).ToList();
     }
 
     public IReadOnlyList<QueryColumn> Columns { get; }

@@ -16,8 +16,9 @@ namespace Tally.Query;
 /// else (COPY, CREATE, INSERT, ATTACH, INSTALL, LOAD, SET, PRAGMA, several statements) is refused before it runs. The
 /// statement then runs with external access limited to the data folder, extension loading off and the configuration
 /// locked. A filter on partition columns (<c>WHERE year = '2026' AND hour = '13'</c>) reads only the matching files.
-/// Views see the files present when the service was opened; each file is read whole, so a query running while the hour is
-/// rewritten sees the old or the new file, never a mix. One connection: an instance is not thread-safe.
+/// Views see the aggregated files present when the service was opened, through a snapshot of hard links
+/// (<see cref="FileSnapshot"/>): a query running while another process rewrites an hour sees the old or the new file,
+/// never a mix. Open a service per request to see newer files. One connection: an instance is not thread-safe.
 /// </remarks>
 public sealed class QueryService : IDisposable
 {
@@ -25,11 +26,17 @@ public sealed class QueryService : IDisposable
 
     private readonly DuckDBConnection _connection;
 
-    private QueryService(DuckDBConnection connection, IReadOnlyList<CatalogTable> tables)
+    private readonly FileSnapshot? _snapshot;
+
+    private QueryService(DuckDBConnection connection, FileSnapshot? snapshot, IReadOnlyList<CatalogTable> tables)
     {
         _connection = connection;
+        _snapshot = snapshot;
         Tables = tables;
     }
+
+    /// <summary>The folder under the data root where the per-service snapshots of the aggregated tables' files (hard links) live while it is open.</summary>
+    public const string SnapshotsFolder = ".tally/snapshots";
 
     /// <summary>The tables the service has views for.</summary>
     public IReadOnlyList<CatalogTable> Tables { get; }
@@ -41,32 +48,40 @@ public sealed class QueryService : IDisposable
         var databases = await catalog.ListDatabasesAsync(cancellationToken).ConfigureAwait(false);
         var tables = (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
         var root = Path.GetFullPath(dataRoot).Replace('\\', '/').TrimEnd('/');
+        bool IsRaw(CatalogTable t) => t.Database == catalog.Options.RawDatabase && t.Name == catalog.Options.RawTable;
+        // Aggregated partitions are replaced in place by reruns: read them through a snapshot. Raw files are only added.
+        var snapshot = FileSnapshot.TryCreate(root, Path.Combine(root, SnapshotsFolder),
+            tables.Where(t => !IsRaw(t)).Select(t => (t.Location, t.PartitionKeys.Count)));
         var connection = new DuckDBConnection("Data Source=:memory:");
         try
         {
             connection.Open();
             Execute(connection, "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;");
+            // DuckDB caches file blocks by path; a partition replaced by a rename must never be read partly from the old file.
+            Execute(connection, "SET enable_external_file_cache = false;");
             foreach (var database in databases) Execute(connection, $"CREATE SCHEMA {Identifier(database)}");
             foreach (var table in tables)
             {
-                var isRaw = table.Database == catalog.Options.RawDatabase && table.Name == catalog.Options.RawTable;
-                Execute(connection, $"CREATE VIEW {Identifier(table.Database)}.{Identifier(table.Name)} AS {ViewQuery(connection, table, root, isRaw)}");
+                var files = IsRaw(table) ? root : snapshot?.Root.Replace('\\', '/') ?? root;
+                Execute(connection, $"CREATE VIEW {Identifier(table.Database)}.{Identifier(table.Name)} AS {ViewQuery(connection, table, files, IsRaw(table))}");
             }
             Execute(connection, $"""
                 SET allowed_directories = [{Literal(root + "/")}];
                 SET enable_external_access = false;
                 SET lock_configuration = true;
                 """);
-            return new QueryService(connection, tables);
+            return new QueryService(connection, snapshot, tables);
         }
         catch (DuckDBException e)
         {
             connection.Dispose();
+            snapshot?.Dispose();
             throw TallyException.Transient($"Cannot open the tables for SQL: {FirstLine(e.Message)}", e);
         }
         catch
         {
             connection.Dispose();
+            snapshot?.Dispose();
             throw;
         }
     }
@@ -112,7 +127,10 @@ public sealed class QueryService : IDisposable
             var message = result.TryGetProperty("error_message", out var m) ? m.GetString() ?? "" : "";
             if (message.StartsWith("Only SELECT", StringComparison.Ordinal))
             {
-                throw TallyException.InvalidArgument($"{FirstKeyword(sql)} statements are refused: tally query is read-only and runs one SELECT query.");
+                var keyword = FirstKeyword(sql);
+                throw TallyException.InvalidArgument(keyword is "SELECT" or "WITH" or "FROM" or "VALUES" or "("
+                    ? "A statement other than SELECT is refused: tally query is read-only and runs one SELECT query."
+                    : $"{keyword} statements are refused: tally query is read-only and runs one SELECT query.");
             }
             throw TallyException.InvalidArgument($"The query is not valid SQL: {FirstLine(message)}");
         }
@@ -229,5 +247,9 @@ public sealed class QueryService : IDisposable
         return word.Length > 0 ? word.ToString() : "Such";
     }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _snapshot?.Dispose();
+    }
 }
