@@ -23,11 +23,10 @@ internal sealed class FileSnapshot : IDisposable
     public string Root { get; }
 
     /// <summary>
-    /// Links every file under each of <paramref name="locations"/> (key prefixes under <paramref name="dataRoot"/>) at
-    /// exactly Depth folders below it, skipping names that start with '.' or '_' (temporary files).
-    /// Returns null when links are not possible here.
+    /// Links each of <paramref name="keys"/> (files relative to <paramref name="dataRoot"/>, '/'-separated) at the same
+    /// place under a new folder in <paramref name="snapshotsFolder"/>. Returns null when links are not possible here.
     /// </summary>
-    public static FileSnapshot? TryCreate(string dataRoot, string snapshotsFolder, IEnumerable<(string Location, int Depth)> locations)
+    public static FileSnapshot? TryCreate(string dataRoot, string snapshotsFolder, IEnumerable<string> keys)
     {
         if (OperatingSystem.IsWindows()) return null;
         RemoveStale(snapshotsFolder);
@@ -36,24 +35,17 @@ internal sealed class FileSnapshot : IDisposable
         try
         {
             Directory.CreateDirectory(root);
-            foreach (var (location, depth) in locations)
+            string? lastFolder = null;
+            foreach (var key in keys)
             {
-                var folder = Path.Combine(dataRoot, location);
-                if (!Directory.Exists(folder)) continue;
-                foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = depth }))
-                {
-                    var relative = Path.GetRelativePath(dataRoot, file);
-                    var name = Path.GetFileName(file);
-                    if (name.StartsWith('.') || name.StartsWith('_')) continue;
-                    if (Path.GetRelativePath(folder, file).Split(Path.DirectorySeparatorChar).Length != depth + 1) continue;
-                    var target = Path.Combine(root, relative);
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    if (Link(file, target) != 0)
-                    {
-                        // The file may have been replaced between listing and linking: link whatever the name holds now.
-                        if (!File.Exists(file) || Link(file, target) != 0) throw new IOException($"link failed with errno {Marshal.GetLastPInvokeError()}");
-                    }
-                }
+                var file = Path.Combine(dataRoot, key);
+                var target = Path.Combine(root, key);
+                var folder = Path.GetDirectoryName(target)!;
+                if (folder != lastFolder) Directory.CreateDirectory(folder);
+                lastFolder = folder;
+                // link(2) resolves the name once: the snapshot holds the old file or the new one, whole. A file that
+                // vanished since it was listed (a table whose format changed) is left out.
+                if (Link(file, target) != 0 && File.Exists(file)) throw new IOException($"link failed with errno {Marshal.GetLastPInvokeError()}");
             }
             return snapshot;
         }
