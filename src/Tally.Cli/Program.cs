@@ -29,9 +29,9 @@ app.Configure(config =>
         .WithExample("run", "--data", "./tally-data", "--input", "{\"target_datetime\": \"2026-11-24T14:00:00Z\"}", "--format", "json");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
-        .WithExample("query", "--data", "./tally-data", "SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";")
-        .WithExample("query", "--data", "./tally-data", "--format", "json", "SELECT * FROM \"demo-raw-data\".\"raw_data\" limit 10;")
-        .WithExample("query", "--format", "csv", "SELECT countrycode, hitcount FROM \"demo-aggregated-data\".\"hits_by_country\" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13'");
+        .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")
+        .WithExample("query", "--data", "./tally-data", "--format", "json", "'SELECT * FROM \"demo-raw-data\".\"raw_data\" limit 10;'")
+        .WithExample("query", "--format", "csv", "\"SELECT countrycode, hitcount FROM \\\"demo-aggregated-data\\\".\\\"hits_by_country\\\" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13'\"");
     config.AddBranch("catalog", catalog =>
     {
         catalog.SetDescription("The metastore: databases, tables, columns and partitions (the embedded Glue Data Catalog).");
