@@ -10,7 +10,9 @@ using Tally.Synthetic;
 // Usage:
 //   Tally.Bench [--records N] [--runs N] [--data DIR]   generate one hour (once) and compare Tally with DuckDB
 //   Tally.Bench tally DIR | duckdb DIR                  one measured run in this process (used by the comparison)
+//   Tally.Bench query [--hours N] [--runs N] [--data DIR]  one hour of hits_by_country vs a full scan over N stored hours
 var hour = HourWindow.Parse("2026-11-24T13");
+if (args is ["query", .. var queryArgs]) return await QueryBench.RunAsync(queryArgs);
 if (args is ["tally", var tallyDir]) return await Children.TallyAsync(tallyDir, hour);
 if (args is ["duckdb", var duckDir]) return Children.DuckDb(duckDir, hour);
 

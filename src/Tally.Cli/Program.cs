@@ -30,6 +30,25 @@ app.Configure(config =>
         .WithDescription("Aggregates one hour of raw hits into the configured tables (by country; by domain and group id; by user agent).")
         .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13")
         .WithExample("run", "--data", "./tally-data", "--input", "'{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'", "--format", "json");
+    config.AddCommand<QueryCommand>("query")
+        .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
+        .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")
+        .WithExample("query", "--data", "./tally-data", "--format", "json", "'SELECT * FROM \"demo-raw-data\".\"raw_data\" limit 10;'")
+        .WithExample("query", "--format", "csv", "\"SELECT countrycode, hitcount FROM \\\"demo-aggregated-data\\\".\\\"hits_by_country\\\" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13'\"");
+    config.AddBranch("catalog", catalog =>
+    {
+        catalog.SetDescription("The metastore: databases, tables, columns and partitions (the embedded Glue Data Catalog).");
+        catalog.AddCommand<CatalogListCommand>("ls")
+            .WithDescription("Lists every table with its format, partitions, rows and bytes.")
+            .WithExample("catalog", "ls", "--data", "./tally-data");
+        catalog.AddCommand<CatalogShowCommand>("show")
+            .WithDescription("Shows a table: columns, format, location, and its partitions with rows, bytes and the run that wrote each.")
+            .WithExample("catalog", "show", "demo-aggregated-data.hits_by_country", "--data", "./tally-data")
+            .WithExample("catalog", "show", "demo-raw-data.raw_data", "--format", "json", "--limit", "0");
+        catalog.AddCommand<CatalogSyncCommand>("sync")
+            .WithDescription("Rediscovers every raw partition (down to the minute) from the raw_data folders.")
+            .WithExample("catalog", "sync", "--data", "./tally-data");
+    });
 });
 
 return await app.RunAsync(args, cancellation.Token);

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Tally.Metastore;
 using Tally.Storage;
 
 namespace Tally.Cli.Commands;
@@ -11,6 +12,17 @@ internal class DataSettings : CommandSettings
     [CommandOption("--data <DIR>")]
     [Description("The data folder (raw_data/, aggregated_data/, quarantine/). Default ./tally-data.")]
     public string Data { get; init; } = "./tally-data";
+
+    [CommandOption("--state <DIR>")]
+    [Description("Where Tally keeps its state (the metastore). Default <data>/.tally.")]
+    public string? State { get; init; }
+
+    /// <summary>The state directory: <see cref="State"/>, or <c>.tally</c> inside the data folder.</summary>
+    public string StateDirectory => State ?? Path.Combine(Data, ".tally");
+
+    /// <summary>Opens the metastore of the data folder, registering the configured tables.</summary>
+    public Task<Catalog> OpenCatalogAsync(IObjectStore store, TallyOptions options, CancellationToken cancellationToken) =>
+        Catalog.OpenAsync(StateDirectory, store, options, TimeProvider.System, cancellationToken);
 
     /// <summary>The store of an existing data folder.</summary>
     /// <exception cref="TallyException">When the folder does not exist.</exception>

@@ -3,6 +3,8 @@ using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Tally.Engine;
+using Tally.Metastore;
+using Tally.Query;
 using Tally.Synthetic;
 
 namespace Tally.Cli.Commands;
@@ -36,6 +38,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var store = settings.CreateStore();
         var tallyOptions = new TallyOptions();
         var reports = new List<RunReport>();
+        var catalog = await settings.OpenCatalogAsync(store, tallyOptions, cancellationToken);
 
         await AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
@@ -50,6 +53,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
                 foreach (var hour in HourWindow.Range(options.FirstHour, lastHour.AddHours(1)))
                 {
                     reports.Add(await job.RunAsync(hour, null, cancellationToken));
+                    await catalog.RecordRunAsync(reports[^1], Catalog.NewRunId(TimeProvider.System), cancellationToken);
                     running.Increment(1);
                 }
             });
@@ -79,6 +83,17 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
                 })).ToArray());
             }
             AnsiConsole.Write(table);
+        }
+
+        // The seed's Athena queries, verbatim, through the catalog and DuckDB.
+        AnsiConsole.MarkupLineInterpolated($"The seed's queries (tally query --data {settings.Data} \"...\"), first rows:");
+        using (var sql = await QueryService.OpenAsync(catalog, settings.Data, cancellationToken))
+        {
+            foreach (var query in SeedQueries.All)
+            {
+                using var result = sql.Execute(query, cancellationToken);
+                QueryOutput.Write(result, QueryFormat.Table, Math.Min(settings.Top, 5), query);
+            }
         }
 
         var failed = reports.Count(r => r.Status != RunStatus.Succeeded);

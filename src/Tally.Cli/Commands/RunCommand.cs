@@ -4,6 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Tally.Engine;
+using Tally.Metastore;
 using Tally.Storage;
 
 namespace Tally.Cli.Commands;
@@ -52,6 +53,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         options.Validate();
         var store = settings.OpenStore();
         var report = await RunWithProgressAsync(store, options, hour, format, cancellationToken);
+        var catalog = await settings.OpenCatalogAsync(store, options, cancellationToken);
+        await catalog.RecordRunAsync(report, Catalog.NewRunId(TimeProvider.System), cancellationToken);
         Print(report, format);
         return report.Status == RunStatus.Succeeded ? ExitCodes.Succeeded : ExitCodes.Failed;
     }

@@ -1,0 +1,406 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Tally.Engine;
+using Tally.Storage;
+
+namespace Tally.Metastore;
+
+/// <summary>
+/// The metastore: databases, tables (location, format, columns, partition keys) and partitions (values, location, rows,
+/// bytes, the run that wrote them, an input fingerprint, time) in one SQLite file, the embedded counterpart of the Glue
+/// Data Catalog. The file lives in a state directory (by default <c>&lt;data&gt;/.tally/metastore.db</c>) that can stay
+/// local when the data moves to S3.
+/// </summary>
+/// <remarks>
+/// The file is in WAL mode with a busy timeout: one writer and any number of readers, in this or other processes, work at
+/// once; readers see the last committed state. Every operation opens its own connection, so an instance is safe to use
+/// from several threads.
+/// </remarks>
+public sealed class Catalog
+{
+    /// <summary>The metastore file's name inside the state directory.</summary>
+    public const string FileName = "metastore.db";
+
+    private const int SchemaVersion = 1;
+    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _connectionString;
+    private readonly IObjectStore _store;
+    private readonly TallyOptions _options;
+    private readonly TimeProvider _time;
+
+    private Catalog(string path, IObjectStore store, TallyOptions options, TimeProvider time)
+    {
+        FilePath = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        }.ToString();
+        _store = store;
+        _options = options;
+        _time = time;
+    }
+
+    /// <summary>The metastore file.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The options whose databases and tables this catalog registers.</summary>
+    public TallyOptions Options => _options;
+
+    /// <summary>
+    /// Opens (creating or migrating when needed) the metastore in <paramref name="stateDirectory"/>, and registers the raw
+    /// table and the configured aggregated tables with their schemas (replacing a definition that changed).
+    /// </summary>
+    /// <exception cref="TallyException">Transient when the file cannot be created or stays locked; InvalidConfiguration
+    /// when it was written by a newer Tally.</exception>
+    public static async Task<Catalog> OpenAsync(string stateDirectory, IObjectStore store, TallyOptions options,
+        TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        try
+        {
+            Directory.CreateDirectory(stateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw TallyException.InvalidArgument($"Cannot create the state directory '{stateDirectory}': {e.Message}");
+        }
+        var catalog = new Catalog(Path.Combine(Path.GetFullPath(stateDirectory), FileName), store, options, time ?? TimeProvider.System);
+        await catalog.GuardAsync(async () =>
+        {
+            await catalog.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            await catalog.RegisterTablesAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        }).ConfigureAwait(false);
+        return catalog;
+    }
+
+    /// <summary>A new run id: the UTC time to the millisecond and a random suffix, so that ids sort by start time.</summary>
+    public static string NewRunId(TimeProvider time) =>
+        string.Create(CultureInfo.InvariantCulture, $"run-{time.GetUtcNow():yyyyMMdd'T'HHmmssfff'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}");
+
+    /// <summary>
+    /// Records what a run wrote: registers (or replaces) each table partition of <paramref name="report"/> with its rows,
+    /// bytes, <paramref name="runId"/> and input fingerprint, and rediscovers the raw partitions (minutes) of its hour.
+    /// A failed run wrote no tables; its hour's raw partitions are still refreshed. One transaction.
+    /// </summary>
+    public Task RecordRunAsync(RunReport report, string runId, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        var hour = HourWindow.Parse(report.TargetHour);
+        var raw = await ScanRawAsync(hour, cancellationToken).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in report.Tables)
+        {
+            var partition = new CatalogPartition(DataLayout.HourPartitionValues(hour), DataLayout.TablePartitionPrefix(table.Table, hour),
+                table.Rows, table.Bytes, runId, report.InputFingerprint, now);
+            await UpsertPartitionAsync(connection, transaction, _options.AggregatedDatabase, table.Table, hour, partition, cancellationToken).ConfigureAwait(false);
+        }
+        await ReplaceRawPartitionsAsync(connection, transaction, hour, raw, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    });
+
+    /// <summary>
+    /// Discovers the raw table's partitions from the folders, down to the minute
+    /// (<c>raw_data/year=/month=/day=/hour=/minute=</c>, padded or not), and replaces the registered ones: those of
+    /// <paramref name="hour"/>, or all of them when it is null. Returns how many partitions were found.
+    /// </summary>
+    public Task<int> DiscoverRawPartitionsAsync(HourWindow? hour, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        var raw = await ScanRawAsync(hour, cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await ReplaceRawPartitionsAsync(connection, transaction, hour, raw, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return raw.Count;
+    });
+
+    /// <summary>Every database name, sorted.</summary>
+    public Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var names = new List<string>();
+        await using var reader = await Command(connection, null, "SELECT name FROM databases ORDER BY name").ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return (IReadOnlyList<string>)names;
+    });
+
+    /// <summary>Every table with its partition count, rows (null when unknown) and bytes, sorted by database and name.</summary>
+    public Task<IReadOnlyList<CatalogTableSummary>> ListTablesAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(connection, null, """
+            SELECT t.database_name, t.name, t.location, t.format, t.columns, t.partition_keys, t.updated_at,
+                   count(p.location), sum(p.row_count), coalesce(sum(p.bytes), 0)
+            FROM tables t LEFT JOIN partitions p ON p.database_name = t.database_name AND p.table_name = t.name
+            GROUP BY t.database_name, t.name
+            ORDER BY t.database_name, t.name
+            """);
+        var tables = new List<CatalogTableSummary>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tables.Add(new CatalogTableSummary(ReadTable(reader), reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8), reader.GetInt64(9)));
+        }
+        return (IReadOnlyList<CatalogTableSummary>)tables;
+    });
+
+    /// <summary>The table <paramref name="database"/>.<paramref name="table"/>, or null when it is not registered.</summary>
+    public Task<CatalogTable?> FindTableAsync(string database, string table, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(connection, null,
+            "SELECT database_name, name, location, format, columns, partition_keys, updated_at FROM tables WHERE database_name = $db AND name = $name",
+            ("$db", database), ("$name", table));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTable(reader) : null;
+    });
+
+    /// <summary>The registered partitions of a table, newest partition first.</summary>
+    public Task<IReadOnlyList<CatalogPartition>> ListPartitionsAsync(string database, string table, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var command = Command(connection, null, """
+            SELECT partition_values, location, row_count, bytes, run_id, input_fingerprint, written_at
+            FROM partitions WHERE database_name = $db AND table_name = $name
+            ORDER BY partition_hour DESC, location DESC
+            """, ("$db", database), ("$name", table));
+        var partitions = new List<CatalogPartition>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            partitions.Add(new CatalogPartition(
+                JsonSerializer.Deserialize<string[]>(reader.GetString(0))!, reader.GetString(1),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                ParseTime(reader.GetString(6))));
+        }
+        return (IReadOnlyList<CatalogPartition>)partitions;
+    });
+
+    /// <summary>The tables this catalog defines from its options: the raw table, then the aggregated tables.</summary>
+    internal IReadOnlyList<CatalogTable> ConfiguredTables(DateTimeOffset now)
+    {
+        var hourKeys = DataLayout.HourKeys.Select(k => new TableColumn(k.Key, "string")).ToList();
+        var tables = new List<CatalogTable>
+        {
+            new(_options.RawDatabase, _options.RawTable, DataLayout.RawPrefix, "json",
+                RawSchema.Fields.Select(f => new TableColumn(f.Column, f.CatalogType)).ToList(),
+                [.. hourKeys, new TableColumn("minute", "string")], now),
+        };
+        tables.AddRange(_options.Aggregations.Select(spec => new CatalogTable(
+            _options.AggregatedDatabase, spec.Table, $"{DataLayout.AggregatedPrefix}/{spec.Table}", spec.FileExtension, spec.Columns(), hourKeys, now)));
+        return tables;
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // WAL is a property of the file: set once, it stays for every later connection.
+        await Command(connection, null, "PRAGMA journal_mode = WAL").ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var version = Convert.ToInt32(await Command(connection, transaction, "PRAGMA user_version").ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            throw TallyException.InvalidConfiguration($"The metastore '{FilePath}' has schema version {version}, newer than this Tally understands ({SchemaVersion}); upgrade Tally.");
+        }
+        if (version < 1)
+        {
+            await Command(connection, transaction, """
+                CREATE TABLE databases (
+                    name        TEXT PRIMARY KEY,
+                    created_at  TEXT NOT NULL
+                );
+                CREATE TABLE tables (
+                    database_name   TEXT NOT NULL REFERENCES databases (name),
+                    name            TEXT NOT NULL,
+                    location        TEXT NOT NULL,  -- key prefix relative to the data root
+                    format          TEXT NOT NULL,  -- parquet | json
+                    columns         TEXT NOT NULL,  -- JSON [{"name": ..., "type": ...}]
+                    partition_keys  TEXT NOT NULL,  -- JSON [{"name": ..., "type": "string"}]
+                    updated_at      TEXT NOT NULL,
+                    PRIMARY KEY (database_name, name)
+                );
+                CREATE TABLE partitions (
+                    database_name     TEXT NOT NULL,
+                    table_name        TEXT NOT NULL,
+                    partition_values  TEXT NOT NULL,  -- JSON array of strings, in partition key order
+                    partition_hour    TEXT NOT NULL,  -- the UTC hour it belongs to, 2026-11-24T13
+                    location          TEXT NOT NULL,  -- folder key relative to the data root
+                    row_count         INTEGER,        -- null when unknown
+                    bytes             INTEGER NOT NULL,
+                    run_id            TEXT,
+                    input_fingerprint TEXT,
+                    written_at        TEXT NOT NULL,
+                    PRIMARY KEY (database_name, table_name, partition_values),
+                    FOREIGN KEY (database_name, table_name) REFERENCES tables (database_name, name) ON DELETE CASCADE
+                );
+                CREATE INDEX partitions_by_hour ON partitions (database_name, table_name, partition_hour);
+                """).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        if (version != SchemaVersion)
+        {
+            await Command(connection, transaction, $"PRAGMA user_version = {SchemaVersion}").ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RegisterTablesAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var wanted = ConfiguredTables(now);
+        var existing = (await ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
+        var changed = wanted.Where(w => !existing.Any(e => SameDefinition(e, w))).ToList();
+        // Most opens change nothing: only take the write lock when a definition is new or different.
+        if (changed.Count == 0) return;
+
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var table in changed)
+        {
+            await Command(connection, transaction, "INSERT INTO databases (name, created_at) VALUES ($db, $now) ON CONFLICT DO NOTHING",
+                ("$db", table.Database), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await Command(connection, transaction, """
+                INSERT INTO tables (database_name, name, location, format, columns, partition_keys, updated_at)
+                VALUES ($db, $name, $location, $format, $columns, $keys, $now)
+                ON CONFLICT (database_name, name) DO UPDATE SET location = excluded.location, format = excluded.format,
+                    columns = excluded.columns, partition_keys = excluded.partition_keys, updated_at = excluded.updated_at
+                """,
+                ("$db", table.Database), ("$name", table.Name), ("$location", table.Location), ("$format", table.Format),
+                ("$columns", ColumnsJson(table.Columns)), ("$keys", ColumnsJson(table.PartitionKeys)), ("$now", FormatTime(now)))
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool SameDefinition(CatalogTable a, CatalogTable b) =>
+        a.Database == b.Database && a.Name == b.Name && a.Location == b.Location && a.Format == b.Format
+        && a.Columns.SequenceEqual(b.Columns) && a.PartitionKeys.SequenceEqual(b.PartitionKeys);
+
+    private static async Task UpsertPartitionAsync(SqliteConnection connection, SqliteTransaction transaction, string database, string table,
+        HourWindow hour, CatalogPartition p, CancellationToken cancellationToken)
+    {
+        await Command(connection, transaction, """
+            INSERT INTO partitions (database_name, table_name, partition_values, partition_hour, location, row_count, bytes, run_id, input_fingerprint, written_at)
+            VALUES ($db, $table, $values, $hour, $location, $rows, $bytes, $run, $fingerprint, $at)
+            ON CONFLICT (database_name, table_name, partition_values) DO UPDATE SET
+                partition_hour = excluded.partition_hour, location = excluded.location, row_count = excluded.row_count, bytes = excluded.bytes,
+                run_id = excluded.run_id, input_fingerprint = excluded.input_fingerprint, written_at = excluded.written_at
+            """,
+            ("$db", database), ("$table", table), ("$values", JsonSerializer.Serialize(p.Values)), ("$hour", hour.ToString()),
+            ("$location", p.Location), ("$rows", p.Rows), ("$bytes", p.Bytes), ("$run", p.RunId), ("$fingerprint", p.InputFingerprint),
+            ("$at", FormatTime(p.WrittenAt))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReplaceRawPartitionsAsync(SqliteConnection connection, SqliteTransaction transaction, HourWindow? hour,
+        IReadOnlyList<(HourWindow Hour, CatalogPartition Partition)> found, CancellationToken cancellationToken)
+    {
+        var delete = hour is { } h
+            ? Command(connection, transaction, "DELETE FROM partitions WHERE database_name = $db AND table_name = $table AND partition_hour = $hour",
+                ("$db", _options.RawDatabase), ("$table", _options.RawTable), ("$hour", h.ToString()))
+            : Command(connection, transaction, "DELETE FROM partitions WHERE database_name = $db AND table_name = $table",
+                ("$db", _options.RawDatabase), ("$table", _options.RawTable));
+        await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var (partitionHour, partition) in found)
+        {
+            await UpsertPartitionAsync(connection, transaction, _options.RawDatabase, _options.RawTable, partitionHour, partition, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The raw minute folders holding data files, of one hour or of all hours, each with its files' bytes and fingerprint.</summary>
+    private async Task<IReadOnlyList<(HourWindow Hour, CatalogPartition Partition)>> ScanRawAsync(HourWindow? hour, CancellationToken cancellationToken)
+    {
+        var files = new List<ObjectInfo>();
+        if (hour is { } h)
+        {
+            files.AddRange(await RawFiles.ListAsync(_store, h, cancellationToken).ConfigureAwait(false));
+        }
+        else
+        {
+            await foreach (var file in _store.ListAsync(DataLayout.RawPrefix + "/", cancellationToken).ConfigureAwait(false))
+            {
+                if (DataLayout.TryParseRawKey(file.Key, out _, out _) && file.Key.Count(c => c == '/') == 6 && DataLayout.IsRawDataFile(file.Key[(file.Key.LastIndexOf('/') + 1)..]))
+                {
+                    files.Add(file);
+                }
+            }
+        }
+        return files
+            .GroupBy(f => f.Key[..f.Key.LastIndexOf('/')], StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g =>
+            {
+                DataLayout.TryParseRawKey(g.First().Key, out var partitionHour, out _);
+                var values = g.Key.Split('/').Skip(1).Select(segment => segment[(segment.IndexOf('=') + 1)..]).ToArray();
+                var group = g.ToList();
+                return (partitionHour, new CatalogPartition(values, g.Key, null, group.Sum(f => f.Size), null,
+                    RawFiles.Fingerprint(group), group.Max(f => f.LastModified).ToUniversalTime()));
+            })
+            .ToList();
+    }
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await Command(connection, null, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;")
+                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Turns SQLite failures into one-sentence Tally errors.</summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (SqliteException e)
+        {
+            throw TallyException.Transient($"The metastore '{FilePath}' failed: {e.Message}", e);
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+
+    private static CatalogTable ReadTable(SqliteDataReader reader) => new(
+        reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+        ParseColumns(reader.GetString(4)), ParseColumns(reader.GetString(5)), ParseTime(reader.GetString(6)));
+
+    private static string ColumnsJson(IReadOnlyList<TableColumn> columns) =>
+        JsonSerializer.Serialize(columns.Select(c => new ColumnDto(c.Name, c.CatalogType)).ToList(), JsonOptions);
+
+    private static IReadOnlyList<TableColumn> ParseColumns(string json) =>
+        JsonSerializer.Deserialize<List<ColumnDto>>(json, JsonOptions)!.Select(c => new TableColumn(c.Name, c.Type)).ToList();
+
+    private static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private sealed record ColumnDto(string Name, string Type);
+}

@@ -1,0 +1,333 @@
+using System.Text;
+using System.Text.Json;
+using DuckDB.NET.Data;
+using DuckDB.NET.Native;
+using Tally.Metastore;
+
+namespace Tally.Query;
+
+/// <summary>
+/// SQL over the catalog's tables, the embedded counterpart of Athena: an in-process DuckDB where each catalog database is a
+/// schema and each table a view over its files (Hive partition columns as zero-padded strings, after the data columns),
+/// so the seed's queries run verbatim: <c>SELECT * FROM "demo-aggregated-data"."hits_by_country";</c>.
+/// </summary>
+/// <remarks>
+/// Read-only: a statement runs only when DuckDB's own parser says it is exactly one SELECT (json_serialize_sql); anything
+/// else (COPY, CREATE, INSERT, ATTACH, INSTALL, LOAD, SET, PRAGMA, several statements) is refused before it runs. The
+/// statement then runs with external access limited to the data folder, extension loading off and the configuration
+/// locked. A filter on partition columns (<c>WHERE year = '2026' AND hour = '13'</c>) reads only the matching files: the
+/// view is narrowed to the matching partitions before the query runs (<see cref="PartitionFilter"/>), and DuckDB prunes
+/// files by the Hive columns in any case.
+/// Views see the aggregated files present when the service was opened, through a snapshot of hard links
+/// (<see cref="FileSnapshot"/>): a query running while another process rewrites an hour sees the old or the new file,
+/// never a mix. Open a service per request to see newer files. One connection: an instance is not thread-safe.
+/// </remarks>
+public sealed class QueryService : IDisposable
+{
+    private static readonly string[] RawPatterns = ["*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.ndjson", "*.ndjson.gz"];
+
+    private readonly DuckDBConnection _connection;
+
+    private readonly FileSnapshot? _snapshot;
+    private readonly string _root;
+    private readonly string _fileRoot;
+    private readonly IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> _files;
+    private readonly Dictionary<CatalogTable, string> _views = [];
+    private CatalogTable? _pendingRaw;
+
+    private QueryService(DuckDBConnection connection, FileSnapshot? snapshot, string root, string fileRoot,
+        IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> files, IReadOnlyList<CatalogTable> tables, CatalogTable? raw)
+    {
+        _connection = connection;
+        _snapshot = snapshot;
+        _root = root;
+        _fileRoot = fileRoot;
+        _files = files;
+        _pendingRaw = raw;
+        Tables = tables;
+    }
+
+    /// <summary>The folder under the data root where the per-service snapshots of the aggregated tables' files (hard links) live while it is open.</summary>
+    public const string SnapshotsFolder = ".tally/snapshots";
+
+    /// <summary>The tables the service has views for.</summary>
+    public IReadOnlyList<CatalogTable> Tables { get; }
+
+    /// <summary>
+    /// Opens DuckDB in memory and creates a schema per catalog database and a view per table over the files under
+    /// <paramref name="dataRoot"/>. The aggregated tables' views read the files present now (pinned by a snapshot); the raw
+    /// table's view is built the first time a query names it.
+    /// </summary>
+    /// <param name="dataRoot">The local data folder the catalog's locations are relative to.</param>
+    public static async Task<QueryService> OpenAsync(Catalog catalog, string dataRoot, CancellationToken cancellationToken = default)
+    {
+        var databases = await catalog.ListDatabasesAsync(cancellationToken).ConfigureAwait(false);
+        var tables = (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
+        var root = Path.GetFullPath(dataRoot).Replace('\\', '/').TrimEnd('/');
+        bool IsRaw(CatalogTable t) => t.Database == catalog.Options.RawDatabase && t.Name == catalog.Options.RawTable;
+
+        // Aggregated partitions are replaced in place by reruns: list their files once and read them through a snapshot.
+        var files = tables.Where(t => !IsRaw(t)).ToDictionary(t => t, t => TableFiles(root, t));
+        var snapshot = FileSnapshot.TryCreate(root, Path.Combine(root, SnapshotsFolder), files.Values.SelectMany(f => f));
+        var fileRoot = snapshot?.Root.Replace('\\', '/') ?? root;
+        var connection = new DuckDBConnection("Data Source=:memory:");
+        try
+        {
+            connection.Open();
+            Execute(connection, "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;");
+            // DuckDB caches file blocks by path; a partition replaced by a rename must never be read partly from the old file.
+            Execute(connection, "SET enable_external_file_cache = false;");
+            foreach (var database in databases) Execute(connection, $"CREATE SCHEMA {Identifier(database)}");
+            var views = files.ToDictionary(f => f.Key, f => ViewQuery(f.Key, f.Value.Select(k => $"{fileRoot}/{k}").ToList(), isRaw: false));
+            foreach (var (table, query) in views) CreateView(connection, table, query);
+            var raw = tables.FirstOrDefault(IsRaw);
+            // Until a query names it, the raw table is an empty view of its columns: finding its files walks every minute folder.
+            if (raw is not null) CreateView(connection, raw, ViewQuery(raw, [], isRaw: true));
+            Execute(connection, $"""
+                SET allowed_directories = [{Literal(root + "/")}];
+                SET enable_external_access = false;
+                SET lock_configuration = true;
+                """);
+            var service = new QueryService(connection, snapshot, root, fileRoot, files.ToDictionary(f => f.Key, f => f.Value), tables, raw);
+            foreach (var (table, query) in views) service._views[table] = query;
+            return service;
+        }
+        catch (DuckDBException e)
+        {
+            connection.Dispose();
+            snapshot?.Dispose();
+            throw TallyException.Transient($"Cannot open the tables for SQL: {FirstLine(e.Message)}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            snapshot?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs one read-only SELECT statement and streams its rows.</summary>
+    /// <exception cref="TallyException">InvalidArgument when the statement is not valid SQL, is not one SELECT, or fails;
+    /// NotFound when it names a table or schema that does not exist; Transient when reading a file fails.</exception>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> interrupts the query.</exception>
+    public QueryResult Execute(string sql, CancellationToken cancellationToken = default)
+    {
+        using var parsed = EnsureReadOnly(sql);
+        NarrowViews(parsed.RootElement.GetProperty("statements")[0]);
+        if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
+        {
+            CreateView(_connection, raw, ViewQuery(raw, RawGlobs(_root, raw), isRaw: true));
+            _pendingRaw = null;
+        }
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.UseStreamingMode = true;
+        using var interrupt = cancellationToken.Register(command.Cancel);
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return new QueryResult(command, command.ExecuteReader(), e => Translate(e, cancellationToken));
+        }
+        catch (Exception e) when (e is not TallyException and not OperationCanceledException)
+        {
+            command.Dispose();
+            throw Translate(e, cancellationToken);
+        }
+    }
+
+    /// <summary>Refuses anything but exactly one SELECT, using DuckDB's own parser (json_serialize_sql serializes only SELECT statements).</summary>
+    private JsonDocument EnsureReadOnly(string sql)
+    {
+        if (string.IsNullOrWhiteSpace(sql)) throw TallyException.InvalidArgument("The query is empty; give one SELECT statement.");
+        string json;
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT json_serialize_sql(CAST($1 AS VARCHAR))";
+            command.Parameters.Add(new DuckDBParameter(sql));
+            json = (string)command.ExecuteScalar()!;
+        }
+        var doc = JsonDocument.Parse(json);
+        try
+        {
+            Check(doc.RootElement);
+            return doc;
+        }
+        catch
+        {
+            doc.Dispose();
+            throw;
+        }
+
+        void Check(JsonElement result)
+        {
+            if (result.GetProperty("error").GetBoolean())
+            {
+                var message = result.TryGetProperty("error_message", out var m) ? m.GetString() ?? "" : "";
+                if (message.StartsWith("Only SELECT", StringComparison.Ordinal))
+                {
+                    var keyword = FirstKeyword(sql);
+                    throw TallyException.InvalidArgument(keyword is "SELECT" or "WITH" or "FROM" or "VALUES" or "("
+                        ? "A statement other than SELECT is refused: tally query is read-only and runs one SELECT query."
+                        : $"{keyword} statements are refused: tally query is read-only and runs one SELECT query.");
+                }
+                throw TallyException.InvalidArgument($"The query is not valid SQL: {FirstLine(message)}");
+            }
+            var count = result.GetProperty("statements").GetArrayLength();
+            if (count != 1) throw TallyException.InvalidArgument($"The query has {count} statements; tally query runs exactly one SELECT statement.");
+        }
+    }
+
+    /// <summary>
+    /// Points each aggregated table's view at the partitions the statement can match (see <see cref="PartitionFilter"/>),
+    /// or back at all of them; a view is only replaced when its file list changes.
+    /// </summary>
+    private void NarrowViews(JsonElement statement)
+    {
+        foreach (var (table, keys) in _files)
+        {
+            var filter = PartitionFilter.Find(statement, table);
+            var chosen = filter is null ? keys : keys.Where(k => PartitionFilter.Matches(k, table, filter)).ToList();
+            var query = ViewQuery(table, chosen.Select(k => $"{_fileRoot}/{k}").ToList(), isRaw: false);
+            if (_views.TryGetValue(table, out var current) && current == query) continue;
+            CreateView(_connection, table, query);
+            _views[table] = query;
+        }
+    }
+
+    private static Exception Translate(Exception e, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested) return new OperationCanceledException("The query was cancelled.", e, cancellationToken);
+        if (e is not DuckDBException duck) return e;
+        var message = FirstLine(duck.Message);
+        // Errors raised while preparing carry no error type; their message starts with it ("Catalog Error: …").
+        var type = duck.ErrorType != DuckDBErrorType.Invalid ? duck.ErrorType
+            : message.StartsWith("Catalog Error", StringComparison.Ordinal) ? DuckDBErrorType.Catalog
+            : message.StartsWith("Permission Error", StringComparison.Ordinal) ? DuckDBErrorType.Permission
+            : message.StartsWith("IO Error", StringComparison.Ordinal) ? DuckDBErrorType.Io
+            : message.StartsWith("INTERRUPT Error", StringComparison.OrdinalIgnoreCase) ? DuckDBErrorType.Interrupt
+            : DuckDBErrorType.Invalid;
+        return type switch
+        {
+            DuckDBErrorType.Catalog => TallyException.NotFound($"The query names something that does not exist: {message}"),
+            DuckDBErrorType.Io => TallyException.Transient($"The query could not read its files: {message}", duck),
+            DuckDBErrorType.Interrupt => new OperationCanceledException("The query was interrupted.", duck),
+            DuckDBErrorType.Permission => TallyException.InvalidArgument($"The query was refused: {message} (tally query reads only the data folder)."),
+            _ => TallyException.InvalidArgument($"The query failed: {message}"),
+        };
+    }
+
+    /// <summary>
+    /// The view's query: the table's columns (as the catalog types them) and then its partition columns (strings), read
+    /// with <c>read_parquet</c> or <c>read_json</c> over <paramref name="files"/> (paths or globs); no files give an
+    /// empty relation of the same columns.
+    /// </summary>
+    internal static string ViewQuery(CatalogTable table, IReadOnlyList<string> files, bool isRaw)
+    {
+        var keys = table.PartitionKeys.Select(k => Identifier(k.Name)).ToList();
+        if (files.Count == 0)
+        {
+            var empty = table.Columns.Concat(table.PartitionKeys).Select(c => $"CAST(NULL AS {DuckType(c.CatalogType)}) AS {Identifier(c.Name)}");
+            return $"SELECT {string.Join(", ", empty)} WHERE false";
+        }
+
+        var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
+        var hive = "hive_partitioning = true, hive_types = {" + string.Join(", ", table.PartitionKeys.Select(k => $"{Literal(k.Name)}: VARCHAR")) + "}";
+        if (table.Format == "parquet")
+        {
+            var columns = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
+            return $"SELECT {string.Join(", ", columns)} FROM read_parquet({list}, {hive})";
+        }
+        if (isRaw)
+        {
+            // The raw files' keys are the JSON field names (GroupID, …); the catalog exposes them lower-case, as Glue does.
+            var fields = RawSchema.Fields.Where(f => table.Columns.Any(c => c.Name == f.Column)).ToList();
+            var spec = "{" + string.Join(", ", fields.Select(f => $"{Literal(f.Name)}: {Literal(DuckType(f.CatalogType))}")) + "}";
+            var columns = fields.Select(f => $"{Identifier(f.Name)} AS {Identifier(f.Column)}").Concat(keys);
+            return $"SELECT {string.Join(", ", columns)} FROM read_json({list}, format = 'auto', columns = {spec}, ignore_errors = true, {hive})";
+        }
+        var jsonColumns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: {Literal(DuckType(c.CatalogType))}")) + "}";
+        var selected = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
+        return $"SELECT {string.Join(", ", selected)} FROM read_json({list}, format = 'newline_delimited', columns = {jsonColumns}, {hive})";
+    }
+
+    /// <summary>The keys of a table's data files, <c>&lt;location&gt;/k=v/…/&lt;name&gt;.&lt;format&gt;</c> one folder per partition key, sorted.</summary>
+    private static IReadOnlyList<string> TableFiles(string root, CatalogTable table)
+    {
+        var folder = Path.Combine(root, table.Location);
+        if (!Directory.Exists(folder)) return [];
+        var segments = table.Location.Split('/').Length + table.PartitionKeys.Count + 1;
+        return Directory.EnumerateFiles(folder, "*." + table.Format, new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = table.PartitionKeys.Count })
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(key => key.Split('/').Length == segments && !Path.GetFileName(key).StartsWith('.') && !Path.GetFileName(key).StartsWith('_'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>The raw globs (one per name pattern that matches a file in a minute folder), found in one walk of the folders.</summary>
+    private static IReadOnlyList<string> RawGlobs(string root, CatalogTable raw)
+    {
+        var folder = Path.Combine(root, raw.Location);
+        var found = new HashSet<string>();
+        if (Directory.Exists(folder))
+        {
+            var depth = raw.PartitionKeys.Count;
+            foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = depth }))
+            {
+                var name = Path.GetFileName(file);
+                var pattern = RawPatterns.FirstOrDefault(p => name.EndsWith(p[1..], StringComparison.Ordinal));
+                if (pattern is not null && found.Add(pattern) && found.Count == RawPatterns.Length) break;
+            }
+        }
+        var folders = string.Concat(Enumerable.Repeat("*/", raw.PartitionKeys.Count));
+        return RawPatterns.Where(found.Contains).Select(p => $"{root}/{raw.Location}/{folders}{p}").ToList();
+    }
+
+    private static void CreateView(DuckDBConnection connection, CatalogTable table, string query) =>
+        Execute(connection, $"CREATE OR REPLACE VIEW {Identifier(table.Database)}.{Identifier(table.Name)} AS {query}");
+
+    private static string DuckType(string catalogType) => catalogType switch
+    {
+        "bigint" => "BIGINT",
+        "string" => "VARCHAR",
+        _ => throw TallyException.InvalidConfiguration($"The catalog type '{catalogType}' has no DuckDB type."),
+    };
+
+    private static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    internal static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    internal static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+
+    /// <summary>The statement's first keyword, upper-case, skipping comments: what a refusal names.</summary>
+    private static string FirstKeyword(string sql)
+    {
+        var s = sql.AsSpan();
+        while (true)
+        {
+            s = s.TrimStart();
+            if (s.StartsWith("--")) s = s.IndexOf('\n') is var n and >= 0 ? s[(n + 1)..] : [];
+            else if (s.StartsWith("/*")) s = s.IndexOf("*/") is var n and >= 0 ? s[(n + 2)..] : [];
+            else break;
+        }
+        var word = new StringBuilder();
+        foreach (var c in s)
+        {
+            if (!char.IsAsciiLetter(c)) break;
+            word.Append(char.ToUpperInvariant(c));
+        }
+        return word.Length > 0 ? word.ToString() : "Such";
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _snapshot?.Dispose();
+    }
+}
