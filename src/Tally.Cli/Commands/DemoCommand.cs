@@ -71,7 +71,9 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         {
             var (columns, rows) = await TableReader.ReadAsync(store, spec, lastHour, cancellationToken);
             var countColumn = Array.IndexOf(columns.ToArray(), AggregationSpec.CountColumn);
-            var table = new Table().Title($"{tallyOptions.AggregatedDatabase}.{spec.Table}, hour {lastHour}: top {settings.Top} of {rows.Count:N0} rows");
+            AnsiConsole.WriteLine();
+            AnsiConsole.MarkupLineInterpolated($"[bold]{tallyOptions.AggregatedDatabase}.{spec.Table}[/], hour {lastHour}: top {settings.Top} of {rows.Count:N0} rows");
+            var table = new Table();
             foreach (var c in columns) table.AddColumn(Markup.Escape(c));
             foreach (var row in rows.OrderByDescending(r => (long)r[countColumn]!).Take(settings.Top))
             {
