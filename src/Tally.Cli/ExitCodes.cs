@@ -15,6 +15,8 @@ internal static class ExitCodes
     public const int NotFound = 3;
     /// <summary>Storage or I/O failed; trying again may work.</summary>
     public const int Transient = 4;
+    /// <summary>Another live run holds the hour (after waiting <c>--wait</c> seconds for it).</summary>
+    public const int Busy = 5;
     public const int Cancelled = 130;
 
     private static readonly IAnsiConsole Stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
