@@ -59,17 +59,17 @@ internal sealed class HourWorkflow(
             var runId = Catalog.NewRunId(time);
             var run = new RunRecord(runId, hour, trigger, input, RunStatuses.Running,
                 $"{runId} pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
-            var heldBy = await runs.TryStartAsync(run, now + settings.Lease.Ttl, cancellationToken).ConfigureAwait(false);
-            if (heldBy is null) return await ExecuteAsync(run, now, progress, cancellationToken).ConfigureAwait(false);
-            if (time.GetUtcNow() >= deadline) return new WorkflowResult(null, null, null, heldBy);
+            var (started, heldBy) = await runs.TryStartAsync(run, time, settings.Lease.Ttl, cancellationToken).ConfigureAwait(false);
+            if (started is not null) return await ExecuteAsync(started, progress, cancellationToken).ConfigureAwait(false);
+            if (time.GetUtcNow() >= deadline) return new WorkflowResult(null, null, null, heldBy!);
             var pause = TimeSpan.FromMilliseconds(Math.Min(500, Math.Max(1, (deadline - time.GetUtcNow()).TotalMilliseconds)));
             await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<WorkflowResult> ExecuteAsync(RunRecord run, DateTimeOffset started, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    private async Task<WorkflowResult> ExecuteAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
-        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, started, cancellationToken).ConfigureAwait(false);
+        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, cancellationToken).ConfigureAwait(false);
         await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
 
         using var leaseLost = new CancellationTokenSource();

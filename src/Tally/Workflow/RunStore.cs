@@ -73,15 +73,18 @@ internal sealed class RunStore(StateDatabase db)
     public StateDatabase Database => db;
 
     /// <summary>
-    /// Records a new run of <paramref name="run"/>'s hour and takes the hour's lease until <paramref name="leaseUntil"/>, in one
-    /// transaction; returns null then. When a live run holds the lease, records nothing and returns that lease. A lease whose
-    /// holder died is taken over, and its run marked abandoned.
+    /// Records a new run of <paramref name="run"/>'s hour and takes the hour's lease for <paramref name="ttl"/>, in one
+    /// transaction; returns the run as recorded then, its start time read from <paramref name="time"/> once the write lock is
+    /// held (so it never precedes the end of the run it waited for). When a live run holds the lease, records nothing and
+    /// returns that lease. A lease whose holder died is taken over, and its run marked abandoned.
     /// </summary>
-    public Task<HourLease?> TryStartAsync(RunRecord run, DateTimeOffset leaseUntil, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    public Task<(RunRecord? Started, HourLease? HeldBy)> TryStartAsync(RunRecord run, TimeProvider time, TimeSpan ttl, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
     {
-        var now = run.StartedAt;
+        var now = time.GetUtcNow();
+        var leaseUntil = now + ttl;
+        run = run with { StartedAt = now };
         var current = await ReadLeaseAsync(c, t, run.TargetHour, cancellationToken).ConfigureAwait(false);
-        if (current is not null && current.IsAlive(now)) return current;
+        if (current is not null && current.IsAlive(now)) return ((RunRecord?)null, (HourLease?)current);
         if (current is not null) await AbandonAsync(c, t, current.RunId, now, cancellationToken).ConfigureAwait(false);
         await Command(c, t, """
             INSERT INTO leases (target_hour, run_id, holder, pid, host, acquired_at, expires_at) VALUES ($hour, $run, $holder, $pid, $host, $now, $until)
@@ -94,7 +97,7 @@ internal sealed class RunStore(StateDatabase db)
             VALUES ($run, $hour, $trigger, $input, $status, $holder, $now)
             """, ("$run", run.RunId), ("$hour", run.TargetHour.ToString()), ("$trigger", TriggerName(run.Trigger)), ("$input", run.Input),
             ("$status", RunStatuses.Running), ("$holder", run.Holder), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return (HourLease?)null;
+        return (run, null);
     }, cancellationToken);
 
     /// <summary>Extends the lease of <paramref name="runId"/>; false when it no longer holds it.</summary>

@@ -64,7 +64,7 @@ public sealed class EventDeliveryTests : IDisposable
         var run = await FailingRunAsync();
 
         // The receiver is down: every attempt within the wait fails, and each is recorded.
-        var down = await (await DispatcherAsync(url)).DispatchAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        var down = await (await DispatcherAsync(url)).DispatchAsync(TimeSpan.FromSeconds(1), CancellationToken.None);
         Assert.Equal(0, down.Delivered);
         Assert.True(down.PendingLeft);
         var (_, outbox) = await _h.OpenStateAsync();

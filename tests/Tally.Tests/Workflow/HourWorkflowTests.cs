@@ -118,7 +118,7 @@ public sealed class HourWorkflowTests : IDisposable
         var now = DateTimeOffset.UtcNow;
         var holder = new RunRecord("run-holder", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running,
             $"run-holder pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
-        Assert.Null(await runs.TryStartAsync(holder, now.AddMinutes(1), CancellationToken.None));
+        holder = (await runs.TryStartAsync(holder, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None)).Started!;
         var workflow = await _h.WorkflowAsync();
 
         var clock = Stopwatch.StartNew();
@@ -141,7 +141,7 @@ public sealed class HourWorkflowTests : IDisposable
         var deadPid = DeadProcessId();
         var now = DateTimeOffset.UtcNow;
         var dead = new RunRecord("run-dead", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-dead", now, null, null, null, null, null, null, null);
-        await runs.TryStartAsync(dead, now.AddMinutes(5), CancellationToken.None);
+        Assert.NotNull((await runs.TryStartAsync(dead, TimeProvider.System, TimeSpan.FromMinutes(5), CancellationToken.None)).Started);
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_h.StateDirectory, "metastore.db")};Pooling=False"))
         {
             connection.Open();
@@ -163,11 +163,11 @@ public sealed class HourWorkflowTests : IDisposable
     public async Task MarkAbandoned_TakesARunWhoseLeaseExpired_OnAnotherHost()
     {
         var (runs, _) = await _h.OpenStateAsync();
-        var then = DateTimeOffset.UtcNow.AddMinutes(-10);
-        var old = new RunRecord("run-old", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-old", then, null, null, null, null, null, null, null);
-        await runs.TryStartAsync(old, then.AddSeconds(30), CancellationToken.None);
-        var live = old with { RunId = "run-live", TargetHour = Hour.AddHours(1), StartedAt = DateTimeOffset.UtcNow };
-        await runs.TryStartAsync(live, DateTimeOffset.UtcNow.AddMinutes(1), CancellationToken.None);
+        var then = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-10));
+        var old = new RunRecord("run-old", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-old", default, null, null, null, null, null, null, null);
+        await runs.TryStartAsync(old, then, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var live = old with { RunId = "run-live", TargetHour = Hour.AddHours(1) };
+        await runs.TryStartAsync(live, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None);
 
         var marked = await runs.MarkAbandonedAsync(DateTimeOffset.UtcNow, CancellationToken.None);
 
@@ -193,6 +193,11 @@ public sealed class HourWorkflowTests : IDisposable
         Assert.Equal(expected, result.Run!.TargetHour.ToString());
         Assert.Equal(expected, result.Report!.TargetHour);
         Assert.Equal(input, result.Run.Input);
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     private static int DeadProcessId()
