@@ -14,6 +14,8 @@ internal static class ExitCodes
     public const int NotFound = 3;
     /// <summary>Storage or I/O failed; trying again may work.</summary>
     public const int Transient = 4;
+    /// <summary>Another live run holds the hour (after waiting <c>--wait</c> seconds for it).</summary>
+    public const int Busy = 5;
     public const int Cancelled = 130;
 
     /// <summary>Prints <paramref name="exception"/> as one sentence on stderr and returns its exit code. Unexpected exceptions keep their stack trace.</summary>

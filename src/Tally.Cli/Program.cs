@@ -27,9 +27,11 @@ app.Configure(config =>
         .WithDescription("Writes realistic synthetic raw hits under raw_data/year=/month=/day=/hour=/minute=, the same for the same --seed.")
         .WithExample("generate", "--data", "./tally-data", "--hour", "2026-11-24T13", "--hours", "3", "--hits-per-hour", "100000", "--seed", "42");
     config.AddCommand<RunCommand>("run")
-        .WithDescription("Aggregates one hour of raw hits into the configured tables (by country; by domain and group id; by user agent).")
+        .WithDescription("Runs the workflow for one hour (ComputeTargetHour → AggregateHour → Succeeded, or FormatFailure → PublishFailureEvent → Failed): "
+            + "aggregates it into the configured tables, records the run, publishes a failure event. Exit code 5 when another run of the hour is going on.")
         .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13")
-        .WithExample("run", "--data", "./tally-data", "--input", "'{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'", "--format", "json");
+        .WithExample("run", "--data", "./tally-data", "--input", "'{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'", "--format", "json")
+        .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13", "--wait", "60", "--settings", "./tally-settings.json");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
         .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")
@@ -48,6 +50,28 @@ app.Configure(config =>
         catalog.AddCommand<CatalogSyncCommand>("sync")
             .WithDescription("Rediscovers every raw partition (down to the minute) from the raw_data folders.")
             .WithExample("catalog", "sync", "--data", "./tally-data");
+    });
+    config.AddBranch("runs", runs =>
+    {
+        runs.SetDescription("The run history: every workflow run with its trigger, status, steps, counters and outputs.");
+        runs.AddCommand<RunsListCommand>("ls")
+            .WithDescription("Lists runs, newest first; marks runs whose process died as abandoned.")
+            .WithExample("runs", "ls", "--data", "./tally-data")
+            .WithExample("runs", "ls", "--hour", "2026-11-24T13", "--status", "failed", "--format", "json");
+        runs.AddCommand<RunsShowCommand>("show")
+            .WithDescription("Shows one run: its steps with times and outcomes, counters, outputs, error and cause, and the events it published.")
+            .WithExample("runs", "show", "run-20261124T140005123Z-1a2b3c", "--data", "./tally-data");
+    });
+    config.AddBranch("events", events =>
+    {
+        events.SetDescription("The event outbox: failure (and success) events in the EventBridge envelope and their deliveries to the sinks.");
+        events.AddCommand<EventsListCommand>("ls")
+            .WithDescription("Lists stored events, newest first, with each sink's delivery status and attempts.")
+            .WithExample("events", "ls", "--data", "./tally-data")
+            .WithExample("events", "ls", "--run", "run-20261124T140005123Z-1a2b3c", "--format", "json");
+        events.AddCommand<EventsRedeliverCommand>("redeliver")
+            .WithDescription("Queues one event again for every configured sink and delivers it (retrying within Events:Delivery:WaitAfterRun).")
+            .WithExample("events", "redeliver", "0f8fad5b-d9cb-469f-a165-70867728950e", "--data", "./tally-data");
     });
 });
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using Tally.Configuration;
 using Tally.Metastore;
 using Tally.Storage;
 
@@ -17,8 +18,15 @@ internal class DataSettings : CommandSettings
     [Description("Where Tally keeps its state (the metastore). Default <data>/.tally.")]
     public string? State { get; init; }
 
+    [CommandOption("--settings <FILE>")]
+    [Description("The settings file (JSON). Default <state>/settings.json when it exists; TALLY_ environment variables override it.")]
+    public string? SettingsFile { get; init; }
+
     /// <summary>The state directory: <see cref="State"/>, or <c>.tally</c> inside the data folder.</summary>
     public string StateDirectory => State ?? Path.Combine(Data, ".tally");
+
+    /// <summary>The settings: the settings file, then the <c>TALLY_</c> environment variables.</summary>
+    public TallySettings LoadSettings() => TallySettings.Load(StateDirectory, SettingsFile);
 
     /// <summary>Opens the metastore of the data folder, registering the configured tables.</summary>
     public Task<Catalog> OpenCatalogAsync(IObjectStore store, TallyOptions options, CancellationToken cancellationToken) =>

@@ -6,6 +6,7 @@ using Tally.Engine;
 using Tally.Metastore;
 using Tally.Query;
 using Tally.Synthetic;
+using Tally.Workflow;
 
 namespace Tally.Cli.Commands;
 
@@ -36,8 +37,11 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var options = new GeneratorOptions(lastHour.AddHours(1 - settings.Hours), settings.Hours, settings.HitsPerHour, settings.Seed);
         options.Validate();
         var store = settings.CreateStore();
-        var tallyOptions = new TallyOptions();
+        var tally = settings.LoadSettings();
+        var tallyOptions = tally.ToOptions();
         var reports = new List<RunReport>();
+        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        var workflow = await state.WorkflowAsync(store, cancellationToken);
         var catalog = await settings.OpenCatalogAsync(store, tallyOptions, cancellationToken);
 
         await AnsiConsole.Progress()
@@ -49,11 +53,11 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
                 await new RawDataGenerator(store).GenerateAsync(options, new Progress<long>(n => generating.Value = n), cancellationToken);
                 generating.Value = generating.MaxValue;
                 running.StartTask();
-                var job = new HourAggregationJob(store, tallyOptions);
                 foreach (var hour in HourWindow.Range(options.FirstHour, lastHour.AddHours(1)))
                 {
-                    reports.Add(await job.RunAsync(hour, null, cancellationToken));
-                    await catalog.RecordRunAsync(reports[^1], Catalog.NewRunId(TimeProvider.System), cancellationToken);
+                    var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Manual, TimeSpan.FromSeconds(30), null, cancellationToken);
+                    if (result.Run is null) throw TallyException.Transient($"{hour} is being aggregated by {result.HeldBy!.Holder}; run the demo again once it ended.");
+                    reports.Add(result.Report ?? throw TallyException.Transient($"{hour} failed: {result.Run.Cause}"));
                     running.Increment(1);
                 }
             });

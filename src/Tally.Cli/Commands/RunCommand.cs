@@ -1,11 +1,12 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Tally.Engine;
-using Tally.Metastore;
-using Tally.Storage;
+using Tally.Configuration;
+using Tally.Workflow;
 
 namespace Tally.Cli.Commands;
 
@@ -26,66 +27,113 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? Format { get; init; }
 
         [CommandOption("--threshold <SHARE>")]
-        [Description("The largest share of rejected records a run accepts, 0 to 1. Default 0.01 (1 %).")]
-        public double Threshold { get; init; } = 0.01;
+        [Description("The largest share of rejected records a run accepts, 0 to 1. Default: the RejectedThreshold setting, 0.01 (1 %).")]
+        public double? Threshold { get; init; }
 
         [CommandOption("--parallel <N>")]
-        [Description("Raw files read at once. Default: one per core.")]
-        public int Parallel { get; init; }
+        [Description("Raw files read at once. Default: the Parallelism setting, 0 = one per core.")]
+        public int? Parallel { get; init; }
+
+        [CommandOption("--wait <SECONDS>")]
+        [Description("When another run of the hour is going on, wait up to this long for it to end. Default 0: exit at once with code 5.")]
+        public double Wait { get; init; }
 
         public override ValidationResult Validate() => (Hour, Input) switch
         {
             (null, null) => ValidationResult.Error("Give the hour to aggregate: --hour 2026-11-24T13, or --input '{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'."),
             (not null, not null) => ValidationResult.Error("Give either --hour or --input, not both."),
+            _ when Wait < 0 || double.IsNaN(Wait) => ValidationResult.Error("--wait must be 0 or more seconds."),
             _ => ValidationResult.Success(),
         };
 
-        public HourWindow TargetHour() => Hour is not null ? HourWindow.Parse(Hour) : HourWindow.FromWorkflowInput(Input!);
+        /// <summary>The workflow input: --input as given, or the input that processes --hour.</summary>
+        public string WorkflowInput() => Hour is not null ? HourWorkflow.InputFor(HourWindow.Parse(Hour)) : Input!;
 
-        public TallyOptions Options() => new() { RejectedThreshold = Threshold, MaxParallelism = Parallel };
+        /// <summary>The settings with --threshold and --parallel applied over them.</summary>
+        public TallySettings EffectiveSettings()
+        {
+            var settings = LoadSettings();
+            if (Threshold is { } threshold) settings.RejectedThreshold = threshold;
+            if (Parallel is { } parallel) settings.Parallelism = parallel;
+            settings.Validate();
+            return settings;
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var format = OutputFormats.Parse(settings.Format);
-        var hour = settings.TargetHour();
-        var options = settings.Options();
-        options.Validate();
+        var input = settings.WorkflowInput();
+        var hour = HourWorkflow.ComputeTargetHour(input);
+        var tally = settings.EffectiveSettings();
         var store = settings.OpenStore();
-        var report = await RunWithProgressAsync(store, options, hour, format, cancellationToken);
-        var catalog = await settings.OpenCatalogAsync(store, options, cancellationToken);
-        await catalog.RecordRunAsync(report, Catalog.NewRunId(TimeProvider.System), cancellationToken);
-        Print(report, format);
-        return report.Status == RunStatus.Succeeded ? ExitCodes.Succeeded : ExitCodes.Failed;
+        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        var workflow = await state.WorkflowAsync(store, cancellationToken);
+        var result = await RunWithProgressAsync(hour, format, progress =>
+            workflow.RunAsync(input, RunTrigger.Manual, TimeSpan.FromSeconds(settings.Wait), progress, cancellationToken));
+        if (result.Run is null)
+        {
+            var lease = result.HeldBy!;
+            ExitCodes.Error($"{hour} is already being aggregated by {lease.Holder}; try again later, or pass --wait SECONDS to wait for it.");
+            return ExitCodes.Busy;
+        }
+        Print(result, format);
+        await state.DispatchAsync(tally.Events.Delivery.WaitAfterRun, cancellationToken);
+        return ExitCode(result.Run);
     }
 
-    internal static async Task<RunReport> RunWithProgressAsync(IObjectStore store, TallyOptions options, HourWindow hour, OutputFormat format, CancellationToken cancellationToken)
+    /// <summary>The exit code of a finished run: 0, or what its error kind means.</summary>
+    internal static int ExitCode(RunRecord run) => run.Status == RunStatuses.Succeeded ? ExitCodes.Succeeded : run.Error switch
     {
-        var job = new HourAggregationJob(store, options);
-        if (!OutputFormats.CanShowProgress(format)) return await job.RunAsync(hour, null, cancellationToken);
-        RunReport? report = null;
+        "Tally.Transient" => ExitCodes.Transient,
+        "Tally.NotFound" => ExitCodes.NotFound,
+        "Tally.InvalidArgument" or "Tally.InvalidConfiguration" => ExitCodes.Usage,
+        _ => ExitCodes.Failed,
+    };
+
+    internal static async Task<T> RunWithProgressAsync<T>(HourWindow hour, OutputFormat format, Func<IProgress<RunProgress>?, Task<T>> run)
+    {
+        if (!OutputFormats.CanShowProgress(format)) return await run(null);
+        T result = default!;
         await AnsiConsole.Progress().AutoClear(true).StartAsync(async ctx =>
         {
             var task = ctx.AddTask($"Aggregating {hour}", maxValue: 1);
-            report = await job.RunAsync(hour, new Progress<RunProgress>(p =>
+            result = await run(new Progress<RunProgress>(p =>
             {
                 task.MaxValue = Math.Max(p.BytesTotal, 1);
                 task.Value = p.BytesDone;
-            }), cancellationToken);
+            }));
             task.Value = task.MaxValue;
         });
-        return report!;
+        return result;
     }
 
     internal static readonly JsonSerializerOptions JsonOutput = new() { WriteIndented = true };
 
-    internal static void Print(RunReport report, OutputFormat format)
+    internal static void Print(WorkflowResult result, OutputFormat format)
     {
+        var run = result.Run!;
         if (format == OutputFormat.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(report, JsonOutput));
+            var json = result.Report is { } r ? JsonSerializer.SerializeToNode(r)!.AsObject() : new JsonObject
+            {
+                ["target_hour"] = run.TargetHour.ToString(),
+                ["status"] = "failed",
+            };
+            json.Insert(0, "run_id", run.RunId);
+            json["error"] = run.Cause;
+            json["error_name"] = run.Error;
+            json["event_id"] = result.Event?.EventId;
+            Console.Out.WriteLine(json.ToJsonString(JsonOutput));
             return;
         }
+        AnsiConsole.MarkupLineInterpolated($"Run {run.RunId}");
+        if (result.Report is { } report) PrintReport(report);
+        if (run.Status != RunStatuses.Succeeded && result.Report?.Error is null) ExitCodes.Error($"{run.TargetHour} failed in {run.FailedState}: {run.Cause}");
+    }
+
+    private static void PrintReport(RunReport report)
+    {
         var ok = report.Status == RunStatus.Succeeded;
         var status = ok ? "[green]succeeded[/]" : "[red]failed[/]";
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,

@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Tally.Configuration;
+
+/// <summary>
+/// Everything a run, its retries, its lease and its events are configured with, in one place: bound from
+/// <c>&lt;state&gt;/settings.json</c> (or a file named with <c>--settings</c>) and then from environment variables prefixed
+/// <c>TALLY_</c>, with <c>__</c> for nesting (<c>TALLY_Events__Webhook__Url</c>). Later sources win; command-line options win
+/// over both. Durations are .NET time spans (<c>"00:00:30"</c>). See the README's Configuration section.
+/// </summary>
+internal sealed class TallySettings
+{
+    /// <summary>The settings file's name inside the state directory.</summary>
+    public const string FileName = "settings.json";
+
+    /// <summary>The prefix of the environment variables that are read.</summary>
+    public const string EnvironmentPrefix = "TALLY_";
+
+    /// <summary>The largest share of rejected records a run accepts (0.01 = 1 %).</summary>
+    public double RejectedThreshold { get; set; } = 0.01;
+
+    /// <summary>Raw files read at once; 0 = one per core.</summary>
+    public int Parallelism { get; set; }
+
+    public RetrySettings Retry { get; set; } = new();
+
+    public LeaseSettings Lease { get; set; } = new();
+
+    public EventSettings Events { get; set; } = new();
+
+    /// <summary>The engine options these settings imply.</summary>
+    public TallyOptions ToOptions() => new() { RejectedThreshold = RejectedThreshold, MaxParallelism = Parallelism };
+
+    /// <summary>
+    /// Reads the settings: <paramref name="settingsFile"/> when given (it must exist), else <c>settings.json</c> in
+    /// <paramref name="stateDirectory"/> when it exists; then the <c>TALLY_</c> environment variables.
+    /// </summary>
+    /// <exception cref="TallyException">InvalidConfiguration when the file is not valid JSON or a value has the wrong type or range; NotFound when <paramref name="settingsFile"/> does not exist.</exception>
+    public static TallySettings Load(string stateDirectory, string? settingsFile = null)
+    {
+        var path = Path.GetFullPath(settingsFile ?? Path.Combine(stateDirectory, FileName));
+        if (settingsFile is not null && !File.Exists(path)) throw TallyException.NotFound($"The settings file '{settingsFile}' does not exist.");
+        TallySettings settings;
+        try
+        {
+            var configuration = new ConfigurationBuilder()
+                .AddJsonFile(path, optional: true, reloadOnChange: false)
+                .AddEnvironmentVariables(EnvironmentPrefix)
+                .Build();
+            settings = configuration.Get<TallySettings>() ?? new TallySettings();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException)
+        {
+            throw TallyException.InvalidConfiguration($"The settings ('{path}' and the {EnvironmentPrefix} environment variables) are not valid: {(e.InnerException ?? e).Message}");
+        }
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
+    public void Validate()
+    {
+        ToOptions().Validate();
+        if (Retry.MaxAttempts < 1) throw Invalid("Retry:MaxAttempts must be 1 or more.");
+        if (Retry.InitialDelay < TimeSpan.Zero || Retry.MaxDelay < Retry.InitialDelay) throw Invalid("Retry:InitialDelay must be 0 or more and Retry:MaxDelay at least as long.");
+        if (Lease.Ttl <= TimeSpan.Zero || Lease.Heartbeat <= TimeSpan.Zero || Lease.Heartbeat >= Lease.Ttl) throw Invalid("Lease:Heartbeat must be shorter than Lease:Ttl, and both positive.");
+        var delivery = Events.Delivery;
+        if (delivery.InitialBackoff <= TimeSpan.Zero || delivery.MaxBackoff < delivery.InitialBackoff) throw Invalid("Events:Delivery:InitialBackoff must be positive and Events:Delivery:MaxBackoff at least as long.");
+        if (delivery.Expiry <= TimeSpan.Zero || delivery.WaitAfterRun < TimeSpan.Zero) throw Invalid("Events:Delivery:Expiry must be positive and Events:Delivery:WaitAfterRun 0 or more.");
+        if (Events.Webhook.Url is { Length: > 0 } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw Invalid($"Events:Webhook:Url '{url}' is not an http or https URL.");
+            if (string.IsNullOrEmpty(Events.Webhook.Secret)) throw Invalid("Events:Webhook:Secret must be set when Events:Webhook:Url is (the HMAC key of X-Tally-Signature).");
+            if (Events.Webhook.Timeout <= TimeSpan.Zero) throw Invalid("Events:Webhook:Timeout must be positive.");
+        }
+    }
+
+    private static TallyException Invalid(string message) => TallyException.InvalidConfiguration(message);
+}
+
+/// <summary>How AggregateHour is retried after a transient failure (I/O, storage throttling or 5xx).</summary>
+internal sealed class RetrySettings
+{
+    /// <summary>Attempts in all, the first included; 1 = no retry.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>The wait before the second attempt; it doubles for each further one.</summary>
+    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest wait between two attempts.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>The lease that lets at most one run of an hour go on at a time, across processes.</summary>
+internal sealed class LeaseSettings
+{
+    /// <summary>How long a lease lives without a heartbeat; a holder that died loses it after this.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running run renews its lease.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>Which events are published and where they are delivered.</summary>
+internal sealed class EventSettings
+{
+    /// <summary>Whether a succeeded run publishes an event too (failures always do).</summary>
+    public bool PublishSuccess { get; set; }
+
+    /// <summary>The envelope's <c>account</c>.</summary>
+    public string Account { get; set; } = "000000000000";
+
+    /// <summary>The envelope's <c>region</c>.</summary>
+    public string Region { get; set; } = "local";
+
+    public WebhookSettings Webhook { get; set; } = new();
+
+    public FileSinkSettings File { get; set; } = new();
+
+    public LogSinkSettings Log { get; set; } = new();
+
+    public DeliverySettings Delivery { get; set; } = new();
+}
+
+/// <summary>The webhook sink: an HTTP POST of the event's JSON, signed with HMAC-SHA256.</summary>
+internal sealed class WebhookSettings
+{
+    /// <summary>Where events are posted; no webhook when empty.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>The HMAC-SHA256 key of the <c>X-Tally-Signature</c> header.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>How long one attempt may take.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>The file sink: one JSON line per event, appended.</summary>
+internal sealed class FileSinkSettings
+{
+    /// <summary>The JSON Lines file; relative paths are relative to the state directory; no file sink when empty.</summary>
+    public string? Path { get; set; }
+}
+
+/// <summary>The log sink: one line per event on stderr.</summary>
+internal sealed class LogSinkSettings
+{
+    public bool Enabled { get; set; }
+}
+
+/// <summary>How stored events are delivered to the sinks.</summary>
+internal sealed class DeliverySettings
+{
+    /// <summary>The wait after the first failed attempt; it doubles (with ±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long after an event is stored its delivery is still attempted.</summary>
+    public TimeSpan Expiry { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long <c>tally run</c> keeps delivering at its end before leaving the rest to the next process.</summary>
+    public TimeSpan WaitAfterRun { get; set; } = TimeSpan.FromSeconds(5);
+}

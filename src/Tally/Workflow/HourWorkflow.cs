@@ -1,0 +1,264 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Tally.Configuration;
+using Tally.Engine;
+using Tally.Events;
+using Tally.Metastore;
+using Tally.Storage;
+
+namespace Tally.Workflow;
+
+/// <summary>How a workflow run ended, or, when <see cref="Run"/> is null, the live run that held the hour's lease.</summary>
+internal sealed record WorkflowResult(RunRecord? Run, RunReport? Report, StoredEvent? Event, HourLease? HeldBy)
+{
+    public bool Succeeded => Run?.Status == RunStatuses.Succeeded;
+}
+
+/// <summary>
+/// The hourly workflow, the same states as the Step Functions state machine:
+/// <c>ComputeTargetHour → AggregateHour → Succeeded</c>, or on failure <c>FormatFailure → PublishFailureEvent → Failed</c>.
+/// AggregateHour is retried with exponential backoff on transient failures (<see cref="TallyErrorKind.Transient"/>: I/O,
+/// throttling, 5xx); data errors and bad configuration fail at once. Every run, step and attempt is recorded in the
+/// metastore; the hour's lease keeps a second run of the same hour out, in any process, while this one lives.
+/// Events are only stored here (outbox); an <see cref="EventDispatcher"/> delivers them.
+/// </summary>
+internal sealed class HourWorkflow(
+    IObjectStore store, Catalog catalog, RunStore runs, EventOutbox outbox, TallySettings settings, IReadOnlyList<string> sinks, TimeProvider time)
+{
+    public const string StateMachine = "tally-hourly";
+    public const string ComputeTargetHourState = "ComputeTargetHour";
+    public const string AggregateHourState = "AggregateHour";
+    public const string FormatFailureState = "FormatFailure";
+    public const string PublishFailureEventState = "PublishFailureEvent";
+    public const string PublishSuccessEventState = "PublishSuccessEvent";
+
+    /// <summary>The hour a run with <paramref name="input"/> (<c>{"target_datetime": …}</c>) processes: the whole UTC hour before that time.</summary>
+    /// <exception cref="TallyException">InvalidArgument when the input is not such an object.</exception>
+    public static HourWindow ComputeTargetHour(string input) => HourWindow.FromWorkflowInput(input);
+
+    /// <summary>The workflow input that processes <paramref name="hour"/>: its end as the scheduled time.</summary>
+    public static string InputFor(HourWindow hour) =>
+        new JsonObject { ["target_datetime"] = hour.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) }.ToJsonString();
+
+    /// <summary>
+    /// Runs the workflow for <paramref name="input"/>. When another live run holds the hour, waits up to
+    /// <paramref name="waitForLease"/> for it to end, then returns a result whose <see cref="WorkflowResult.HeldBy"/> names it.
+    /// </summary>
+    /// <exception cref="TallyException">InvalidArgument for a bad input; Transient when the metastore fails.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled; the run is then recorded as cancelled.</exception>
+    public async Task<WorkflowResult> RunAsync(string input, RunTrigger trigger, TimeSpan waitForLease = default,
+        IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var hour = ComputeTargetHour(input);
+        var deadline = time.GetUtcNow() + waitForLease;
+        while (true)
+        {
+            var now = time.GetUtcNow();
+            await runs.MarkAbandonedAsync(now, cancellationToken).ConfigureAwait(false);
+            var runId = Catalog.NewRunId(time);
+            var run = new RunRecord(runId, hour, trigger, input, RunStatuses.Running,
+                $"{runId} pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
+            var (started, heldBy) = await runs.TryStartAsync(run, time, settings.Lease.Ttl, cancellationToken).ConfigureAwait(false);
+            if (started is not null) return await ExecuteAsync(started, progress, cancellationToken).ConfigureAwait(false);
+            if (time.GetUtcNow() >= deadline) return new WorkflowResult(null, null, null, heldBy!);
+            var pause = TimeSpan.FromMilliseconds(Math.Min(500, Math.Max(1, (deadline - time.GetUtcNow()).TotalMilliseconds)));
+            await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<WorkflowResult> ExecuteAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    {
+        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, cancellationToken).ConfigureAwait(false);
+        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+
+        using var leaseLost = new CancellationTokenSource();
+        using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leaseLost.Token);
+        using var stopHeartbeat = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(run, leaseLost, stopHeartbeat.Token);
+        Outcome outcome;
+        try
+        {
+            outcome = await AggregateHourAsync(run, progress, work.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            outcome = Outcome.Failure(AggregateHourState, "Tally.LeaseLost",
+                $"The run lost the lease of {run.TargetHour} (its heartbeat could not renew it within {settings.Lease.Ttl.TotalSeconds:0} s), so it stopped.", null, 0);
+        }
+        catch (OperationCanceledException)
+        {
+            await runs.FinishAsync(run with { Status = RunStatuses.Cancelled, EndedAt = time.GetUtcNow(), Error = "Tally.Cancelled", Cause = "The run was cancelled." },
+                CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await stopHeartbeat.CancelAsync().ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+        }
+
+        var counters = Counters(outcome.Report, outcome.Attempts);
+        if (outcome.Error is null)
+        {
+            StoredEvent? published = null;
+            if (settings.Events.PublishSuccess)
+            {
+                published = await PublishAsync(run, PublishSuccessEventState, EventEnvelope.SucceededDetailType,
+                    Detail(run, RunStatuses.Succeeded, null, null, null, counters), cancellationToken).ConfigureAwait(false);
+            }
+            var succeeded = run with
+            {
+                Status = RunStatuses.Succeeded, EndedAt = time.GetUtcNow(), Counters = counters.ToJsonString(),
+                Outputs = JsonSerializer.Serialize(outcome.Report!.Tables), InputFingerprint = outcome.Report.InputFingerprint,
+            };
+            await runs.FinishAsync(succeeded, CancellationToken.None).ConfigureAwait(false);
+            return new WorkflowResult(succeeded, outcome.Report, published, null);
+        }
+
+        // FormatFailure: the error and cause as the state machine's Catch passes them on.
+        step = await runs.StartStepAsync(run.RunId, FormatFailureState, 1, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        var detail = Detail(run, RunStatuses.Failed, outcome.FailedState, outcome.Error, outcome.Cause, counters);
+        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        var stored = await PublishAsync(run, PublishFailureEventState, EventEnvelope.FailedDetailType, detail, CancellationToken.None).ConfigureAwait(false);
+        var failed = run with
+        {
+            Status = RunStatuses.Failed, EndedAt = time.GetUtcNow(), FailedState = outcome.FailedState, Error = outcome.Error, Cause = outcome.Cause,
+            Counters = counters.ToJsonString(), Outputs = "[]", InputFingerprint = outcome.Report?.InputFingerprint,
+        };
+        await runs.FinishAsync(failed, CancellationToken.None).ConfigureAwait(false);
+        return new WorkflowResult(failed, outcome.Report, stored, null);
+    }
+
+    /// <summary>
+    /// AggregateHour: the engine, then (on success) the catalog registration of the partitions it wrote — the one place a run
+    /// records its partitions. Each attempt is a step.
+    /// </summary>
+    private async Task<Outcome> AggregateHourAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    {
+        var retry = settings.Retry;
+        for (var attempt = 1; ; attempt++)
+        {
+            var step = await runs.StartStepAsync(run.RunId, AggregateHourState, attempt, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var job = new HourAggregationJob(store, settings.ToOptions());
+                var report = await job.RunAsync(run.TargetHour, progress, cancellationToken).ConfigureAwait(false);
+                if (report.Status == Engine.RunStatus.Failed)
+                {
+                    await runs.EndStepAsync(run.RunId, step, "failed", report.Error, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    return Outcome.Failure(AggregateHourState, ErrorName(TallyErrorKind.DataError), report.Error ?? "The run failed.", report, attempt);
+                }
+                await catalog.RecordRunAsync(report, run.RunId, cancellationToken).ConfigureAwait(false);
+                await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                return new Outcome(report, null, null, null, attempt);
+            }
+            catch (TallyException e) when (e.IsTransient && attempt < retry.MaxAttempts)
+            {
+                await runs.EndStepAsync(run.RunId, step, "retrying", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RetryDelay(attempt), time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TallyException e)
+            {
+                await runs.EndStepAsync(run.RunId, step, "failed", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                var cause = e.IsTransient && attempt > 1 ? $"{e.Message} (after {attempt} attempts)" : e.Message;
+                return Outcome.Failure(AggregateHourState, ErrorName(e.Kind), cause, null, attempt);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                await runs.EndStepAsync(run.RunId, step, "failed", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                return Outcome.Failure(AggregateHourState, e.GetType().FullName ?? e.GetType().Name, e.Message, null, attempt);
+            }
+        }
+    }
+
+    /// <summary>The wait after the <paramref name="attempt"/>-th failed attempt: the initial delay doubled per attempt, capped.</summary>
+    internal TimeSpan RetryDelay(int attempt)
+    {
+        var ms = settings.Retry.InitialDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, settings.Retry.MaxDelay.TotalMilliseconds));
+    }
+
+    /// <summary>The error name an event and a run record carry: <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….</summary>
+    public static string ErrorName(TallyErrorKind kind) => "Tally." + kind;
+
+    private async Task HeartbeatAsync(RunRecord run, CancellationTokenSource leaseLost, CancellationToken stop)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(settings.Lease.Heartbeat, time, stop).ConfigureAwait(false);
+                bool renewed;
+                try
+                {
+                    renewed = await runs.RenewLeaseAsync(run.TargetHour, run.RunId, time.GetUtcNow() + settings.Lease.Ttl, stop).ConfigureAwait(false);
+                }
+                catch (TallyException)
+                {
+                    continue; // The metastore was busy; the lease lasts longer than one heartbeat, try again at the next.
+                }
+                if (!renewed)
+                {
+                    await leaseLost.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<StoredEvent> PublishAsync(RunRecord run, string state, string detailType, JsonObject detail, CancellationToken cancellationToken)
+    {
+        var step = await runs.StartStepAsync(run.RunId, state, 1, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var envelope = EventEnvelope.Create(detailType, detail, settings.Events.Account, settings.Events.Region, time.GetUtcNow());
+        var stored = await outbox.StoreAsync(envelope, run.RunId, sinks, time.GetUtcNow(), settings.Events.Delivery.Expiry, cancellationToken).ConfigureAwait(false);
+        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    private static JsonObject Detail(RunRecord run, string status, string? failedState, string? error, string? cause, JsonObject counters)
+    {
+        JsonNode? input;
+        try
+        {
+            input = JsonNode.Parse(run.Input);
+        }
+        catch (JsonException)
+        {
+            input = run.Input;
+        }
+        return new JsonObject
+        {
+            ["target_hour"] = run.TargetHour.ToString(),
+            ["run_id"] = run.RunId,
+            ["execution"] = run.RunId,
+            ["state_machine"] = StateMachine,
+            ["trigger"] = RunStore.TriggerName(run.Trigger),
+            ["status"] = status,
+            ["failed_state"] = failedState,
+            ["error"] = error,
+            ["cause"] = cause,
+            ["input"] = input,
+            ["counters"] = counters.DeepClone(),
+        };
+    }
+
+    private static JsonObject Counters(RunReport? report, int attempts) => new()
+    {
+        ["records"] = report?.Records ?? 0,
+        ["rejected"] = report?.Rejected ?? 0,
+        ["outside_window"] = report?.OutsideWindow ?? 0,
+        ["files"] = report?.Files ?? 0,
+        ["bytes"] = report?.Bytes ?? 0,
+        ["duration_ms"] = report?.DurationMs ?? 0,
+        ["attempts"] = attempts,
+    };
+
+    private sealed record Outcome(RunReport? Report, string? FailedState, string? Error, string? Cause, int Attempts)
+    {
+        public static Outcome Failure(string state, string error, string cause, RunReport? report, int attempts) => new(report, state, error, cause, attempts);
+    }
+}

@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using static Tally.Workflow.StateDatabase;
+
+namespace Tally.Workflow;
+
+/// <summary>What started a run.</summary>
+internal enum RunTrigger
+{
+    Manual,
+    Schedule,
+    CatchUp,
+    LateData,
+    Backfill,
+}
+
+/// <summary>The statuses a run goes through: <c>running</c>, then one of the others.</summary>
+internal static class RunStatuses
+{
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    /// <summary>Its process died (or lost its lease) while it ran; set by the next process that noticed.</summary>
+    public const string Abandoned = "abandoned";
+    public const string Cancelled = "cancelled";
+
+    public static readonly string[] All = [Running, Succeeded, Failed, Abandoned, Cancelled];
+}
+
+/// <summary>One run of the workflow as recorded in the metastore.</summary>
+/// <param name="Counters">JSON object: records, rejected, outside_window, files, bytes, duration_ms, attempts.</param>
+/// <param name="Outputs">JSON array of the tables written: table, rows, location, key, bytes.</param>
+internal sealed record RunRecord(
+    string RunId, HourWindow TargetHour, RunTrigger Trigger, string Input, string Status, string Holder,
+    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? FailedState, string? Error, string? Cause,
+    string? Counters, string? Outputs, string? InputFingerprint);
+
+/// <summary>One state of a run (one attempt of it, for AggregateHour).</summary>
+internal sealed record RunStep(int Seq, string State, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string? Error);
+
+/// <summary>Who holds the lease of an hour, and until when unless renewed.</summary>
+internal sealed record HourLease(string RunId, string Holder, int Pid, string Host, DateTimeOffset ExpiresAt)
+{
+    /// <summary>
+    /// Whether the holder may still be running: its lease has not expired and, when it runs on this host, its process
+    /// still exists (so a killed run is noticed at once on the same machine, and after the lease's TTL elsewhere).
+    /// </summary>
+    public bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !ProcessExists(Pid));
+
+    private static bool ProcessExists(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>
+/// Run history and hour leases in the metastore. At most one run of an hour holds its lease at a time, across processes:
+/// a run is recorded in the same transaction that takes the lease, renews it while it lives and releases it with its
+/// final status. Runs left <c>running</c> by a process that died are marked <c>abandoned</c> by <see cref="MarkAbandonedAsync"/>.
+/// Safe to use from several threads.
+/// </summary>
+internal sealed class RunStore(StateDatabase db)
+{
+    public StateDatabase Database => db;
+
+    /// <summary>
+    /// Records a new run of <paramref name="run"/>'s hour and takes the hour's lease for <paramref name="ttl"/>, in one
+    /// transaction; returns the run as recorded then, its start time read from <paramref name="time"/> once the write lock is
+    /// held (so it never precedes the end of the run it waited for). When a live run holds the lease, records nothing and
+    /// returns that lease. A lease whose holder died is taken over, and its run marked abandoned.
+    /// </summary>
+    public Task<(RunRecord? Started, HourLease? HeldBy)> TryStartAsync(RunRecord run, TimeProvider time, TimeSpan ttl, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    {
+        var now = time.GetUtcNow();
+        var leaseUntil = now + ttl;
+        run = run with { StartedAt = now };
+        var current = await ReadLeaseAsync(c, t, run.TargetHour, cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.IsAlive(now)) return ((RunRecord?)null, (HourLease?)current);
+        if (current is not null) await AbandonAsync(c, t, current.RunId, now, cancellationToken).ConfigureAwait(false);
+        await Command(c, t, """
+            INSERT INTO leases (target_hour, run_id, holder, pid, host, acquired_at, expires_at) VALUES ($hour, $run, $holder, $pid, $host, $now, $until)
+            ON CONFLICT (target_hour) DO UPDATE SET run_id = excluded.run_id, holder = excluded.holder, pid = excluded.pid, host = excluded.host,
+                acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+            """, ("$hour", run.TargetHour.ToString()), ("$run", run.RunId), ("$holder", run.Holder), ("$pid", Environment.ProcessId),
+            ("$host", Environment.MachineName), ("$now", FormatTime(now)), ("$until", FormatTime(leaseUntil))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, """
+            INSERT INTO runs (run_id, target_hour, trigger, input, status, holder, started_at)
+            VALUES ($run, $hour, $trigger, $input, $status, $holder, $now)
+            """, ("$run", run.RunId), ("$hour", run.TargetHour.ToString()), ("$trigger", TriggerName(run.Trigger)), ("$input", run.Input),
+            ("$status", RunStatuses.Running), ("$holder", run.Holder), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return (run, null);
+    }, cancellationToken);
+
+    /// <summary>Extends the lease of <paramref name="runId"/>; false when it no longer holds it.</summary>
+    public Task<bool> RenewLeaseAsync(HourWindow hour, string runId, DateTimeOffset until, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+        await Command(c, t, "UPDATE leases SET expires_at = $until WHERE target_hour = $hour AND run_id = $run",
+            ("$until", FormatTime(until)), ("$hour", hour.ToString()), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1,
+        cancellationToken);
+
+    /// <summary>The lease of <paramref name="hour"/>, live or not, or null.</summary>
+    public Task<HourLease?> FindLeaseAsync(HourWindow hour, CancellationToken cancellationToken) =>
+        db.ReadAsync(c => ReadLeaseAsync(c, null, hour, cancellationToken), cancellationToken);
+
+    /// <summary>Records that a state (attempt) began; returns its sequence number within the run.</summary>
+    public Task<int> StartStepAsync(string runId, string state, int attempt, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    {
+        var seq = Convert.ToInt32(await Command(c, t, "SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = $run", ("$run", runId))
+            .ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        await Command(c, t, "INSERT INTO run_steps (run_id, seq, state, attempt, started_at, outcome) VALUES ($run, $seq, $state, $attempt, $now, 'running')",
+            ("$run", runId), ("$seq", seq), ("$state", state), ("$attempt", attempt), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return seq;
+    }, cancellationToken);
+
+    /// <summary>Records how a state (attempt) ended: <c>succeeded</c>, <c>failed</c> or <c>retrying</c>.</summary>
+    public Task EndStepAsync(string runId, int seq, string outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+        await Command(c, t, "UPDATE run_steps SET ended_at = $now, outcome = $outcome, error = $error WHERE run_id = $run AND seq = $seq",
+            ("$now", FormatTime(now)), ("$outcome", outcome), ("$error", error), ("$run", runId), ("$seq", seq)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false),
+        cancellationToken);
+
+    /// <summary>Records a run's end (status, error, counters, outputs) and releases its lease, in one transaction.</summary>
+    public Task FinishAsync(RunRecord run, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    {
+        await Command(c, t, """
+            UPDATE runs SET status = $status, ended_at = $ended, failed_state = $state, error = $error, cause = $cause,
+                counters = $counters, outputs = $outputs, input_fingerprint = $fingerprint
+            WHERE run_id = $run
+            """, ("$status", run.Status), ("$ended", run.EndedAt is { } e ? FormatTime(e) : null), ("$state", run.FailedState),
+            ("$error", run.Error), ("$cause", run.Cause), ("$counters", run.Counters), ("$outputs", run.Outputs),
+            ("$fingerprint", run.InputFingerprint), ("$run", run.RunId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, "DELETE FROM leases WHERE target_hour = $hour AND run_id = $run", ("$hour", run.TargetHour.ToString()), ("$run", run.RunId))
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }, cancellationToken);
+
+    /// <summary>
+    /// Marks <c>abandoned</c> every run still <c>running</c> whose lease expired, whose holder process is gone, or that has no
+    /// lease at all; returns their ids. Called when <c>tally run</c> starts and when runs are listed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> MarkAbandonedAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var candidates = await db.ReadAsync(async c =>
+        {
+            var list = new List<(string RunId, HourLease? Lease)>();
+            await using var reader = await Command(c, null, """
+                SELECT r.run_id, l.run_id, l.holder, l.pid, l.host, l.expires_at
+                FROM runs r LEFT JOIN leases l ON l.run_id = r.run_id WHERE r.status = 'running'
+                """).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                list.Add((reader.GetString(0), reader.IsDBNull(1) ? null
+                    : new HourLease(reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4), ParseTime(reader.GetString(5)))));
+            }
+            return list;
+        }, cancellationToken).ConfigureAwait(false);
+        var dead = candidates.Where(x => x.Lease is null || !x.Lease.IsAlive(now)).Select(x => x.RunId).ToList();
+        if (dead.Count == 0) return [];
+        return await db.WriteAsync(async (c, t) =>
+        {
+            var marked = new List<string>();
+            foreach (var runId in dead)
+            {
+                // Re-checked inside the write transaction: the run may have ended or renewed its lease meanwhile.
+                var lease = await ReadLeaseByRunAsync(c, t, runId, cancellationToken).ConfigureAwait(false);
+                if (lease is not null && lease.IsAlive(now)) continue;
+                if (await AbandonAsync(c, t, runId, now, cancellationToken).ConfigureAwait(false)) marked.Add(runId);
+            }
+            return (IReadOnlyList<string>)marked;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs, newest first, optionally of one hour and/or one status.</summary>
+    public Task<IReadOnlyList<RunRecord>> ListAsync(HourWindow? hour, string? status, int limit, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    {
+        var command = Command(c, null, $"""
+            SELECT {RunColumns} FROM runs
+            WHERE ($hour IS NULL OR target_hour = $hour) AND ($status IS NULL OR status = $status)
+            ORDER BY started_at DESC, run_id DESC LIMIT $limit
+            """, ("$hour", hour?.ToString()), ("$status", status), ("$limit", limit));
+        var runs = new List<RunRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) runs.Add(ReadRun(reader));
+        return (IReadOnlyList<RunRecord>)runs;
+    }, cancellationToken);
+
+    /// <summary>One run, or null.</summary>
+    public Task<RunRecord?> FindAsync(string runId, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    {
+        await using var reader = await Command(c, null, $"SELECT {RunColumns} FROM runs WHERE run_id = $run", ("$run", runId))
+            .ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRun(reader) : null;
+    }, cancellationToken);
+
+    /// <summary>A run's steps in the order they began.</summary>
+    public Task<IReadOnlyList<RunStep>> ListStepsAsync(string runId, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    {
+        var steps = new List<RunStep>();
+        await using var reader = await Command(c, null,
+            "SELECT seq, state, attempt, started_at, ended_at, outcome, error FROM run_steps WHERE run_id = $run ORDER BY seq", ("$run", runId))
+            .ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            steps.Add(new RunStep(reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2), ParseTime(reader.GetString(3)),
+                ParseTimeOrNull(reader, 4), reader.GetString(5), StringOrNull(reader, 6)));
+        }
+        return (IReadOnlyList<RunStep>)steps;
+    }, cancellationToken);
+
+    public static string TriggerName(RunTrigger trigger) => trigger switch
+    {
+        RunTrigger.Manual => "manual",
+        RunTrigger.Schedule => "schedule",
+        RunTrigger.CatchUp => "catch-up",
+        RunTrigger.LateData => "late-data",
+        RunTrigger.Backfill => "backfill",
+        _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
+    };
+
+    private static RunTrigger ParseTrigger(string text) =>
+        Enum.GetValues<RunTrigger>().FirstOrDefault(t => TriggerName(t) == text, RunTrigger.Manual);
+
+    private const string RunColumns =
+        "run_id, target_hour, trigger, input, status, holder, started_at, ended_at, failed_state, error, cause, counters, outputs, input_fingerprint";
+
+    private static RunRecord ReadRun(SqliteDataReader r) => new(
+        r.GetString(0), HourWindow.Parse(r.GetString(1)), ParseTrigger(r.GetString(2)), r.GetString(3), r.GetString(4), r.GetString(5),
+        ParseTime(r.GetString(6)), ParseTimeOrNull(r, 7), StringOrNull(r, 8), StringOrNull(r, 9), StringOrNull(r, 10),
+        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13));
+
+    private static async Task<bool> AbandonAsync(SqliteConnection c, SqliteTransaction t, string runId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var changed = await Command(c, t, """
+            UPDATE runs SET status = 'abandoned', ended_at = $now,
+                error = 'Tally.Abandoned', cause = 'The process running it stopped (killed or crashed) before it ended; detected at ' || $now || '.'
+            WHERE run_id = $run AND status = 'running'
+            """, ("$now", FormatTime(now)), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, "UPDATE run_steps SET outcome = 'abandoned', ended_at = $now WHERE run_id = $run AND outcome = 'running'",
+            ("$now", FormatTime(now)), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, "DELETE FROM leases WHERE run_id = $run", ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return changed == 1;
+    }
+
+    private static Task<HourLease?> ReadLeaseAsync(SqliteConnection c, SqliteTransaction? t, HourWindow hour, CancellationToken cancellationToken) =>
+        ReadLeaseWhereAsync(c, t, "target_hour = $key", hour.ToString(), cancellationToken);
+
+    private static Task<HourLease?> ReadLeaseByRunAsync(SqliteConnection c, SqliteTransaction? t, string runId, CancellationToken cancellationToken) =>
+        ReadLeaseWhereAsync(c, t, "run_id = $key", runId, cancellationToken);
+
+    private static async Task<HourLease?> ReadLeaseWhereAsync(SqliteConnection c, SqliteTransaction? t, string where, string key, CancellationToken cancellationToken)
+    {
+        await using var reader = await Command(c, t, $"SELECT run_id, holder, pid, host, expires_at FROM leases WHERE {where}", ("$key", key))
+            .ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new HourLease(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), ParseTime(reader.GetString(4)))
+            : null;
+    }
+}

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Tally.Engine;
+using Tally.Events;
+using Tally.Synthetic;
+using Tally.Workflow;
+
+namespace Tally.Tests.Workflow;
+
+/// <summary>The workflow's states: retries of transient faults, data errors, failure events, the hour's lease, abandoned runs.</summary>
+public sealed class HourWorkflowTests : IDisposable
+{
+    private static readonly HourWindow Hour = HourWindow.Parse("2026-11-24T13");
+    private readonly WorkflowHarness _h = new();
+
+    [Fact]
+    public async Task Run_RetriesTransientStorageFaults_AndSucceedsWithTheRightCounts()
+    {
+        await new RawDataGenerator(_h.Data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 5_000, Seed: 7));
+        var flaky = new FlakyStore(_h.Data.Store, failures: 2);
+        var workflow = await _h.WorkflowAsync(flaky);
+
+        var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+
+        Assert.True(result.Succeeded, result.Run?.Cause);
+        Assert.Equal(2, flaky.Faults);
+        var (runs, outbox) = await _h.OpenStateAsync();
+        var steps = await runs.ListStepsAsync(result.Run!.RunId, CancellationToken.None);
+        Assert.Equal(
+            ["ComputeTargetHour#1 succeeded", "AggregateHour#1 retrying", "AggregateHour#2 retrying", "AggregateHour#3 succeeded"],
+            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome}"));
+        Assert.All(steps.Where(s => s.Outcome == "retrying"), s => Assert.Contains("Injected fault", s.Error));
+        Assert.Empty(await outbox.ListAsync(null, 10, CancellationToken.None));
+
+        // The counts are DuckDB's over the same raw files, and the catalog names this run as the writer.
+        using var oracle = new DuckDbOracle();
+        var spec = AggregationSpec.Defaults.Single(s => s.Format == TableFormat.Json);
+        var output = result.Report!.Tables.Single(t => t.Table == spec.Table);
+        Assert.Equal(oracle.ExpectedRows(_h.Data.Root, Hour, spec), oracle.FileRows(_h.Data.PathOf(output.Key), spec.Format).Order(StringComparer.Ordinal));
+        var stored = await runs.FindAsync(result.Run.RunId, CancellationToken.None);
+        Assert.Equal(RunStatuses.Succeeded, stored!.Status);
+        Assert.Equal(5_000, JsonNode.Parse(stored.Counters!)!["records"]!.GetValue<long>());
+        Assert.Equal(3, JsonNode.Parse(stored.Counters!)!["attempts"]!.GetValue<int>());
+        var catalog = await Tally.Metastore.Catalog.OpenAsync(_h.StateDirectory, _h.Data.Store, new TallyOptions());
+        var partitions = await catalog.ListPartitionsAsync("demo-aggregated-data", spec.Table);
+        Assert.Equal(result.Run.RunId, Assert.Single(partitions).RunId);
+    }
+
+    [Fact]
+    public async Task Run_FailsAfterTheLastAttempt_WhenStorageKeepsFailing()
+    {
+        _h.Settings.Retry.MaxAttempts = 2;
+        var workflow = await _h.WorkflowAsync(new FlakyStore(_h.Data.Store, failures: 100), "file");
+
+        var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Schedule);
+
+        Assert.Equal(RunStatuses.Failed, result.Run!.Status);
+        Assert.Equal("Tally.Transient", result.Run.Error);
+        Assert.Contains("after 2 attempts", result.Run.Cause);
+        var detail = EventEnvelope.Parse(result.Event!.Body).Detail;
+        Assert.Equal("Tally.Transient", detail["error"]!.GetValue<string>());
+        Assert.Equal("schedule", detail["trigger"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Run_FailsAtOnce_OnADataError_WithTheReasonInTheRunRecordAndTheEvent()
+    {
+        _h.WriteMostlyBadHour(Hour);
+        var workflow = await _h.WorkflowAsync(null, "webhook", "file");
+
+        var result = await workflow.RunAsync("""{"target_datetime": "2026-11-24T14:00:00Z"}""", RunTrigger.Manual);
+
+        var run = result.Run!;
+        Assert.Equal(RunStatuses.Failed, run.Status);
+        Assert.Equal("AggregateHour", run.FailedState);
+        Assert.Equal("Tally.DataError", run.Error);
+        Assert.Contains("2 of 4 records (50.00 %) were rejected", run.Cause);
+        var (runs, outbox) = await _h.OpenStateAsync();
+        var steps = await runs.ListStepsAsync(run.RunId, CancellationToken.None);
+        Assert.Equal(
+            ["ComputeTargetHour#1 succeeded", "AggregateHour#1 failed", "FormatFailure#1 succeeded", "PublishFailureEvent#1 succeeded"],
+            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome}"));
+        Assert.Equal(run.Cause, (await runs.FindAsync(run.RunId, CancellationToken.None))!.Cause);
+
+        var stored = Assert.Single(await outbox.ListAsync(run.RunId, 10, CancellationToken.None));
+        var envelope = EventEnvelope.Parse(stored.Body);
+        Assert.Equal(("0", "tally.pipeline", "Tally aggregation failed"), (envelope.Version, envelope.EventSource, envelope.DetailType));
+        Assert.True(Guid.TryParse(envelope.Id, out _));
+        Assert.True(DateTimeOffset.TryParseExact(envelope.Time, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _));
+        Assert.Equal("2026-11-24T13", envelope.Detail["target_hour"]!.GetValue<string>());
+        Assert.Equal(run.RunId, envelope.Detail["run_id"]!.GetValue<string>());
+        Assert.Equal("AggregateHour", envelope.Detail["failed_state"]!.GetValue<string>());
+        Assert.Equal("Tally.DataError", envelope.Detail["error"]!.GetValue<string>());
+        Assert.Equal(run.Cause, envelope.Detail["cause"]!.GetValue<string>());
+        Assert.Equal(2, envelope.Detail["counters"]!["rejected"]!.GetValue<long>());
+        Assert.Equal("2026-11-24T14:00:00Z", envelope.Detail["input"]!["target_datetime"]!.GetValue<string>());
+        Assert.Equal(["file", "webhook"], (await outbox.DeliveriesAsync(stored.EventId, CancellationToken.None)).Select(d => d.Sink));
+        Assert.All(await outbox.DeliveriesAsync(stored.EventId, CancellationToken.None), d => Assert.Equal("pending", d.Status));
+    }
+
+    [Fact]
+    public async Task Run_PublishesASuccessEvent_OnlyWhenConfigured()
+    {
+        var quiet = await (await _h.WorkflowAsync(null, "file")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        _h.Settings.Events.PublishSuccess = true;
+        var loud = await (await _h.WorkflowAsync(null, "file")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Backfill);
+
+        Assert.Null(quiet.Event);
+        Assert.Equal("Tally aggregation succeeded", EventEnvelope.Parse(loud.Event!.Body).DetailType);
+        Assert.Equal("succeeded", EventEnvelope.Parse(loud.Event.Body).Detail["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Run_ReportsTheHolder_WhenALiveRunHoldsTheHour_AndRunsOnceItIsReleased()
+    {
+        var (runs, _) = await _h.OpenStateAsync();
+        var now = DateTimeOffset.UtcNow;
+        var holder = new RunRecord("run-holder", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running,
+            $"run-holder pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
+        holder = (await runs.TryStartAsync(holder, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None)).Started!;
+        var workflow = await _h.WorkflowAsync();
+
+        var clock = Stopwatch.StartNew();
+        var blocked = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual, TimeSpan.FromMilliseconds(300));
+
+        Assert.Null(blocked.Run);
+        Assert.Equal("run-holder", blocked.HeldBy!.RunId);
+        Assert.InRange(clock.ElapsedMilliseconds, 250, 10_000);
+        Assert.Equal(["run-holder"], (await runs.ListAsync(Hour, null, 10, CancellationToken.None)).Select(r => r.RunId));
+
+        await runs.FinishAsync(holder with { Status = RunStatuses.Succeeded, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        var after = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        Assert.True(after.Succeeded);
+    }
+
+    [Fact]
+    public async Task Start_MarksARunAbandoned_WhenItsProcessIsGone()
+    {
+        var (runs, _) = await _h.OpenStateAsync();
+        var deadPid = DeadProcessId();
+        var now = DateTimeOffset.UtcNow;
+        var dead = new RunRecord("run-dead", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-dead", now, null, null, null, null, null, null, null);
+        Assert.NotNull((await runs.TryStartAsync(dead, TimeProvider.System, TimeSpan.FromMinutes(5), CancellationToken.None)).Started);
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_h.StateDirectory, "metastore.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"UPDATE leases SET pid = {deadPid}";
+            command.ExecuteNonQuery();
+        }
+
+        var result = await (await _h.WorkflowAsync()).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+
+        Assert.True(result.Succeeded);
+        var abandoned = await runs.FindAsync("run-dead", CancellationToken.None);
+        Assert.Equal(RunStatuses.Abandoned, abandoned!.Status);
+        Assert.NotNull(abandoned.EndedAt);
+        Assert.Contains("detected at", abandoned.Cause);
+    }
+
+    [Fact]
+    public async Task MarkAbandoned_TakesARunWhoseLeaseExpired_OnAnotherHost()
+    {
+        var (runs, _) = await _h.OpenStateAsync();
+        var then = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-10));
+        var old = new RunRecord("run-old", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-old", default, null, null, null, null, null, null, null);
+        await runs.TryStartAsync(old, then, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var live = old with { RunId = "run-live", TargetHour = Hour.AddHours(1) };
+        await runs.TryStartAsync(live, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        var marked = await runs.MarkAbandonedAsync(DateTimeOffset.UtcNow, CancellationToken.None);
+
+        Assert.Equal(["run-old"], marked);
+        Assert.Equal(RunStatuses.Running, (await runs.FindAsync("run-live", CancellationToken.None))!.Status);
+        Assert.Null(await runs.FindLeaseAsync(Hour, CancellationToken.None));
+    }
+
+    [Theory]
+    [InlineData("""{"target_datetime": "2026-11-24T00:30:00Z"}""", "2026-11-23T23")]     // day boundary
+    [InlineData("""{"target_datetime": "2026-12-01T00:00:00Z"}""", "2026-11-30T23")]     // month boundary
+    [InlineData("""{"target_datetime": "2027-01-01T00:59:59Z"}""", "2026-12-31T23")]     // year end
+    [InlineData("""{"target_datetime": "2024-03-01T00:15:00Z"}""", "2024-02-29T23")]     // leap day
+    [InlineData("""{"target_datetime": "2025-03-01T00:15:00Z"}""", "2025-02-28T23")]     // not a leap year
+    [InlineData("""{"target_datetime": "2000-03-01T00:00:00Z"}""", "2000-02-29T23")]     // divisible by 400: leap
+    [InlineData("""{"target_datetime": "2100-03-01T00:00:00Z"}""", "2100-02-28T23")]     // divisible by 100: not leap
+    [InlineData("""{"target_datetime": "2027-01-01T00:30:00+01:00"}""", "2026-12-31T22")] // an offset, converted to UTC first
+    public async Task Run_ProcessesThePrecedingHour(string input, string expected)
+    {
+        var result = await (await _h.WorkflowAsync()).RunAsync(input, RunTrigger.Manual);
+
+        Assert.Equal(expected, HourWorkflow.ComputeTargetHour(input).ToString());
+        Assert.Equal(expected, result.Run!.TargetHour.ToString());
+        Assert.Equal(expected, result.Report!.TargetHour);
+        Assert.Equal(input, result.Run.Input);
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static int DeadProcessId()
+    {
+        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        process.WaitForExit();
+        return process.Id;
+    }
+
+    public void Dispose() => _h.Dispose();
+}
