@@ -24,7 +24,6 @@ public sealed class Catalog
     public const string FileName = "metastore.db";
 
     private const int SchemaVersion = 1;
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
     private readonly string _connectionString;
     private readonly IObjectStore _store;
@@ -34,13 +33,7 @@ public sealed class Catalog
     private Catalog(string path, IObjectStore store, TallyOptions options, TimeProvider time)
     {
         FilePath = path;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        }.ToString();
+        _connectionString = MetastoreFile.ConnectionString(path);
         _store = store;
         _options = options;
         _time = time;
@@ -346,22 +339,8 @@ public sealed class Catalog
             .ToList();
     }
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await Command(connection, null, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;")
-                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    private Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        MetastoreFile.OpenAsync(_connectionString, cancellationToken);
 
     /// <summary>Turns SQLite failures into one-sentence Tally errors.</summary>
     private async Task<T> GuardAsync<T>(Func<Task<T>> action)
@@ -376,14 +355,8 @@ public sealed class Catalog
         }
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        MetastoreFile.Command(connection, transaction, sql, parameters);
 
     private static CatalogTable ReadTable(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
@@ -395,7 +368,7 @@ public sealed class Catalog
     private static IReadOnlyList<TableColumn> ParseColumns(string json) =>
         JsonSerializer.Deserialize<List<ColumnDto>>(json, JsonOptions)!.Select(c => new TableColumn(c.Name, c.Type)).ToList();
 
-    private static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    private static string FormatTime(DateTimeOffset time) => MetastoreFile.FormatTime(time);
 
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);

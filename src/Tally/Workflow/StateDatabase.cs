@@ -12,20 +12,12 @@ namespace Tally.Workflow;
 /// </summary>
 internal sealed class StateDatabase
 {
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
-
     private readonly string _connectionString;
 
     private StateDatabase(string path)
     {
         FilePath = path;
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
-        }.ToString();
+        _connectionString = MetastoreFile.ConnectionString(path);
     }
 
     public string FilePath { get; }
@@ -156,34 +148,14 @@ internal sealed class StateDatabase
         }
     }
 
-    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await Command(connection, null, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;")
-                .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    private Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
+        MetastoreFile.OpenAsync(_connectionString, cancellationToken);
 
-    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
+    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
+        MetastoreFile.Command(connection, transaction, sql, parameters);
 
     /// <summary>UTC to the millisecond, <c>2026-11-24T13:00:00.000Z</c>: sorts and compares as text.</summary>
-    public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string FormatTime(DateTimeOffset time) => MetastoreFile.FormatTime(time);
 
     public static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
