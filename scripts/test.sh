@@ -18,6 +18,13 @@ if [ "${PIPESTATUS[0]}" -ne 0 ]; then
   exit 1
 fi
 
+echo "== install the S3-compatible test server (tests/s3rver)"
+# The S3 tests start it on 127.0.0.1 themselves; on a fresh machine it must be installed first.
+if ! bash tests/s3rver/install.sh 2>&1 | tee -a "$log"; then
+  echo "installing tests/s3rver failed"
+  status=1
+fi
+
 echo "== xunit"
 dotnet test Tally.sln -c Release --no-build --nologo 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

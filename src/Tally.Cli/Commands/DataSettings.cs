@@ -11,19 +11,56 @@ namespace Tally.Cli.Commands;
 internal class DataSettings : CommandSettings
 {
     [CommandOption("--data <DIR>")]
-    [Description("The data folder (raw_data/, aggregated_data/, quarantine/). Default ./tally-data.")]
+    [Description("The data folder (raw_data/, aggregated_data/, quarantine/), or an S3 location s3://bucket/prefix. Default ./tally-data.")]
     public string Data { get; init; } = "./tally-data";
 
     [CommandOption("--state <DIR>")]
-    [Description("Where Tally keeps its state (the metastore). Default <data>/.tally.")]
+    [Description("Where Tally keeps its state (the metastore; for S3 data also the query cache). Default <data>/.tally, or ./tally-state/<bucket>/<prefix> for S3 data.")]
     public string? State { get; init; }
 
     [CommandOption("--settings <FILE>")]
     [Description("The settings file (JSON). Default <state>/settings.json when it exists; TALLY_ environment variables override it.")]
     public string? SettingsFile { get; init; }
 
-    /// <summary>The state directory: <see cref="State"/>, or <c>.tally</c> inside the data folder.</summary>
-    public string StateDirectory => State ?? Path.Combine(Data, ".tally");
+
+    [CommandOption("--s3-endpoint <URL>")]
+    [Description("For s3:// data: a custom endpoint (MinIO, Ceph, R2, ...), e.g. http://127.0.0.1:9000. Default TALLY_S3_ENDPOINT, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else Amazon S3.")]
+    public string? S3Endpoint { get; init; }
+
+    [CommandOption("--s3-path-style [BOOL]")]
+    [Description("For s3:// data: path-style addressing (endpoint/bucket/key). Default TALLY_S3_PATH_STYLE, else true with a custom endpoint.")]
+    public FlagValue<bool>? S3PathStyle { get; init; }
+
+    [CommandOption("--s3-region <REGION>")]
+    [Description("For s3:// data: the region (signing region with a custom endpoint). Default AWS_REGION or the profile's.")]
+    public string? S3Region { get; init; }
+
+    [CommandOption("--s3-profile <NAME>")]
+    [Description("For s3:// data: a profile of the shared AWS config files. Default AWS_PROFILE; credentials otherwise from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the instance role.")]
+    public string? S3Profile { get; init; }
+
+    /// <summary>The S3 location when <see cref="Data"/> is <c>s3://…</c>, else null.</summary>
+    /// <exception cref="TallyException">InvalidArgument when it starts with s3:// but is not a valid location.</exception>
+    public S3Location? S3Data => S3Location.IsS3Uri(Data) ? S3Location.Parse(Data) : null;
+
+    /// <summary>The state directory: <see cref="State"/>, or <c>.tally</c> inside the data folder (<c>./tally-state/&lt;bucket&gt;/&lt;prefix&gt;</c> for S3 data).</summary>
+    public string StateDirectory => State ?? (S3Data is { } s3 ? Path.Combine("tally-state", s3.Bucket, s3.Prefix) : Path.Combine(Data, ".tally"));
+
+    /// <summary>The S3 connection: the environment's settings (<see cref="S3Settings.FromEnvironment"/>), overridden by the --s3-* options.</summary>
+    public S3Settings S3Connection
+    {
+        get
+        {
+            var settings = S3Settings.FromEnvironment();
+            return settings with
+            {
+                Endpoint = S3Endpoint is null ? settings.Endpoint : S3Settings.ParseEndpoint(S3Endpoint),
+                ForcePathStyle = S3PathStyle is { IsSet: true } p ? p.Value : settings.ForcePathStyle,
+                Region = S3Region ?? settings.Region,
+                Profile = S3Profile ?? settings.Profile,
+            };
+        }
+    }
 
     /// <summary>The settings: the settings file, then the <c>TALLY_</c> environment variables.</summary>
     public TallySettings LoadSettings() => TallySettings.Load(StateDirectory, SettingsFile);
@@ -34,11 +71,12 @@ internal class DataSettings : CommandSettings
 
     /// <summary>The store of an existing data folder.</summary>
     /// <exception cref="TallyException">When the folder does not exist.</exception>
-    public IObjectStore OpenStore() => new LocalObjectStore(Data);
+    public IObjectStore OpenStore() => S3Data is { } s3 ? new S3ObjectStore(s3, S3Connection) : new LocalObjectStore(Data);
 
-    /// <summary>The store of the data folder, created when missing.</summary>
+    /// <summary>The store of the data folder, created when missing (an S3 bucket must exist).</summary>
     public IObjectStore CreateStore()
     {
+        if (S3Data is not null) return OpenStore();
         try
         {
             Directory.CreateDirectory(Data);

@@ -93,7 +93,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
 
         // The seed's Athena queries, verbatim, through the catalog and DuckDB.
         AnsiConsole.MarkupLineInterpolated($"The seed's queries (tally query --data {settings.Data} \"...\"), first rows:");
-        using (var sql = await QueryService.OpenAsync(catalog, settings.Data, cancellationToken))
+        using (var sql = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken))
         {
             foreach (var query in SeedQueries.All)
             {
@@ -103,7 +103,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         }
 
         var failed = reports.Count(r => r.Status != RunStatus.Succeeded);
-        Console.Out.WriteLine($"The files are in {Path.GetFullPath(settings.Data)} (raw_data/, aggregated_data/, quarantine/).");
+        Console.Out.WriteLine($"The files are in {(settings.S3Data is { } s3 ? s3.ToString() : Path.GetFullPath(settings.Data))} (raw_data/, aggregated_data/, quarantine/).");
         return failed == 0 ? ExitCodes.Succeeded : ExitCodes.Failed;
     }
 }

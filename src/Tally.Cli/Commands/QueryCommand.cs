@@ -31,7 +31,7 @@ internal sealed class QueryCommand : AsyncCommand<QueryCommand.Settings>
         var sql = settings.Sql ?? await ReadStdinAsync(cancellationToken);
         var store = settings.OpenStore();
         var catalog = await settings.OpenCatalogAsync(store, new TallyOptions(), cancellationToken);
-        using var service = await QueryService.OpenAsync(catalog, settings.Data, cancellationToken);
+        using var service = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken);
         using var result = service.Execute(sql, cancellationToken);
         QueryOutput.Write(result, format, settings.MaxRows);
         return ExitCodes.Succeeded;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DuckDB.NET.Data;
 using DuckDB.NET.Native;
 using Tally.Metastore;
+using Tally.Storage;
 
 namespace Tally.Query;
 
@@ -34,6 +35,7 @@ public sealed class QueryService : IDisposable
     private readonly IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> _files;
     private readonly Dictionary<CatalogTable, string> _views = [];
     private CatalogTable? _pendingRaw;
+    private Action? _beforeRaw;
 
     private QueryService(DuckDBConnection connection, FileSnapshot? snapshot, string root, string fileRoot,
         IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> files, IReadOnlyList<CatalogTable> tables, CatalogTable? raw)
@@ -106,6 +108,35 @@ public sealed class QueryService : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the service over <paramref name="store"/>: a local folder is read in place (as <see cref="OpenAsync(Catalog, string, CancellationToken)"/>);
+    /// any other store (S3) is read through a local cache under <paramref name="stateDirectory"/> (<c>cache/</c>): the
+    /// aggregated tables' objects are copied there now, and the raw table's the first time a query names it, each
+    /// downloaded again only when its ETag changed. Queries then run on the local copies exactly as on a data folder.
+    /// </summary>
+    /// <exception cref="TallyException">When the store or the cache fails.</exception>
+    public static async Task<QueryService> OpenAsync(Catalog catalog, IObjectStore store, string stateDirectory, CancellationToken cancellationToken = default)
+    {
+        if (store is LocalObjectStore local) return await OpenAsync(catalog, local.Root, cancellationToken).ConfigureAwait(false);
+        var mirror = new LocalMirror(store, Path.Combine(stateDirectory, "cache"));
+        var tables = (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
+        bool IsRaw(CatalogTable t) => t.Database == catalog.Options.RawDatabase && t.Name == catalog.Options.RawTable;
+        using (await mirror.LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var table in tables.Where(t => !IsRaw(t))) await mirror.SyncAsync(table.Location, cancellationToken).ConfigureAwait(false);
+            // The snapshot of the aggregated files is taken under the lock: another process's sync cannot change them meanwhile.
+            var service = await OpenAsync(catalog, mirror.Root, cancellationToken).ConfigureAwait(false);
+            if (tables.FirstOrDefault(IsRaw) is { } raw)
+            {
+                service._beforeRaw = () =>
+                {
+                    using (mirror.LockAsync(cancellationToken).GetAwaiter().GetResult()) mirror.SyncAsync(raw.Location, cancellationToken).GetAwaiter().GetResult();
+                };
+            }
+            return service;
+        }
+    }
+
     /// <summary>Runs one read-only SELECT statement and streams its rows.</summary>
     /// <exception cref="TallyException">InvalidArgument when the statement is not valid SQL, is not one SELECT, or fails;
     /// NotFound when it names a table or schema that does not exist; Transient when reading a file fails.</exception>
@@ -116,6 +147,7 @@ public sealed class QueryService : IDisposable
         NarrowViews(parsed.RootElement.GetProperty("statements")[0]);
         if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
         {
+            _beforeRaw?.Invoke();
             CreateView(_connection, raw, ViewQuery(raw, RawGlobs(_root, raw), isRaw: true));
             _pendingRaw = null;
         }
