@@ -145,7 +145,10 @@ internal sealed class TallyProcess
 
     public bool HasExited => _process.HasExited;
 
-    public static TallyProcess Start(params string[] args)
+    public static TallyProcess Start(params string[] args) => Start([], args);
+
+    /// <summary>Starts <c>tally</c> with extra environment variables.</summary>
+    public static TallyProcess Start(IReadOnlyList<(string Name, string Value)> environment, params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
@@ -154,6 +157,7 @@ internal sealed class TallyProcess
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tally.dll"));
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var process = new Process { StartInfo = start };
         var tally = new TallyProcess(process, string.Join(' ', args));

@@ -11,8 +11,13 @@ namespace Tally.Cli.Commands;
 internal class DataSettings : CommandSettings
 {
     [CommandOption("--data <DIR>")]
-    [Description("The data folder (raw_data/, aggregated_data/, quarantine/), or an S3 location s3://bucket/prefix. Default ./tally-data.")]
-    public string Data { get; init; } = "./tally-data";
+    [Description("The data folder (raw_data/, aggregated_data/, quarantine/), or an S3 location s3://bucket/prefix. Default: the Data setting of the --settings file or TALLY_Data, else ./tally-data.")]
+    public string? DataOption { get; init; }
+
+    /// <summary>The data location: --data, else the Data setting (a --settings file or TALLY_Data), else ./tally-data.</summary>
+    public string Data => _data ??= DataOption ?? TallySettings.DataLocation(SettingsFile) ?? "./tally-data";
+
+    private string? _data;
 
     [CommandOption("--state <DIR>")]
     [Description("Where Tally keeps its state (the metastore; for S3 data also the query cache). Default <data>/.tally, or ./tally-state/<bucket>/<prefix> for S3 data.")]
@@ -47,17 +52,21 @@ internal class DataSettings : CommandSettings
     public string StateDirectory => State ?? (S3Data is { } s3 ? Path.Combine("tally-state", s3.Bucket, s3.Prefix) : Path.Combine(Data, ".tally"));
 
     /// <summary>The S3 connection: the environment's settings (<see cref="S3Settings.FromEnvironment"/>), overridden by the --s3-* options.</summary>
+    /// <remarks>Precedence: the --s3-* options, then the settings' S3 section (file and TALLY_S3__* variables), then the
+    /// AWS environment.</remarks>
     public S3Settings S3Connection
     {
         get
         {
-            var settings = S3Settings.FromEnvironment();
-            return settings with
+            var environment = S3Settings.FromEnvironment();
+            var configured = LoadSettings().S3;
+            return environment with
             {
-                Endpoint = S3Endpoint is null ? settings.Endpoint : S3Settings.ParseEndpoint(S3Endpoint),
-                ForcePathStyle = S3PathStyle is { IsSet: true } p ? p.Value : settings.ForcePathStyle,
-                Region = S3Region ?? settings.Region,
-                Profile = S3Profile ?? settings.Profile,
+                Endpoint = S3Endpoint is not null ? S3Settings.ParseEndpoint(S3Endpoint)
+                    : configured.Endpoint is not null ? S3Settings.ParseEndpoint(configured.Endpoint) : environment.Endpoint,
+                ForcePathStyle = S3PathStyle is { IsSet: true } p ? p.Value : configured.PathStyle ?? environment.ForcePathStyle,
+                Region = S3Region ?? configured.Region ?? environment.Region,
+                Profile = S3Profile ?? configured.Profile ?? environment.Profile,
             };
         }
     }

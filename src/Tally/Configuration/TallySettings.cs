@@ -28,6 +28,14 @@ internal sealed class TallySettings
 
     public EventSettings Events { get; set; } = new();
 
+    /// <summary>The data location (a folder or <c>s3://bucket/prefix</c>) when <c>--data</c> is not given. Read from a settings
+    /// file given with <c>--settings</c> and from <c>TALLY_Data</c> (the default settings file lives inside the data, so it
+    /// cannot name it).</summary>
+    public string? Data { get; set; }
+
+    /// <summary>How to reach S3 data; each value overrides the AWS environment (AWS_ENDPOINT_URL, AWS_REGION, ...).</summary>
+    public S3ConnectionSettings S3 { get; set; } = new();
+
     /// <summary>The engine options these settings imply.</summary>
     public TallyOptions ToOptions() => new() { RejectedThreshold = RejectedThreshold, MaxParallelism = Parallelism };
 
@@ -57,6 +65,31 @@ internal sealed class TallySettings
         return settings;
     }
 
+    /// <summary>
+    /// The data location named by <paramref name="settingsFile"/> or the <c>TALLY_Data</c> variable, before anything else is
+    /// known (the default settings file is inside the data's state directory, so only these two can name the data).
+    /// </summary>
+    /// <exception cref="TallyException">NotFound when <paramref name="settingsFile"/> does not exist.</exception>
+    public static string? DataLocation(string? settingsFile)
+    {
+        var builder = new ConfigurationBuilder();
+        if (settingsFile is not null)
+        {
+            var path = Path.GetFullPath(settingsFile);
+            if (!File.Exists(path)) throw TallyException.NotFound($"The settings file '{settingsFile}' does not exist.");
+            builder.AddJsonFile(path, optional: false, reloadOnChange: false);
+        }
+        try
+        {
+            var data = builder.AddEnvironmentVariables(EnvironmentPrefix).Build()[nameof(Data)];
+            return string.IsNullOrWhiteSpace(data) ? null : data;
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException)
+        {
+            throw TallyException.InvalidConfiguration($"The settings file '{settingsFile}' is not valid JSON: {(e.InnerException ?? e).Message}");
+        }
+    }
+
     /// <summary>Checks every value.</summary>
     /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
     public void Validate()
@@ -77,6 +110,22 @@ internal sealed class TallySettings
     }
 
     private static TallyException Invalid(string message) => TallyException.InvalidConfiguration(message);
+}
+
+/// <summary>The S3 connection keys of the settings (section <c>S3</c>); unset values fall back to the AWS environment.</summary>
+internal sealed class S3ConnectionSettings
+{
+    /// <summary>A custom endpoint (MinIO, Ceph, R2, ...), e.g. <c>http://127.0.0.1:9000</c>.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Path-style addressing (endpoint/bucket/key); default true with a custom endpoint.</summary>
+    public bool? PathStyle { get; set; }
+
+    /// <summary>The region (the signing region with a custom endpoint).</summary>
+    public string? Region { get; set; }
+
+    /// <summary>A profile of the shared AWS config files.</summary>
+    public string? Profile { get; set; }
 }
 
 /// <summary>How AggregateHour is retried after a transient failure (I/O, storage throttling or 5xx).</summary>

@@ -210,7 +210,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
             return TallyException.InvalidArgument(
                 $"No AWS credentials were found for '{where}': set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE ({FirstLine(client.Message)}).");
         }
-        return TallyException.Transient($"The S3 store could not be reached for '{where}' after {_settings.MaxAttempts} attempts: {FirstLine(e.Message)}", e);
+        var at = _settings.Endpoint is { } endpoint ? $" at {endpoint.GetLeftPart(UriPartial.Authority)}" : "";
+        return TallyException.Transient($"The S3 store{at} could not be reached for '{where}' after {_settings.MaxAttempts} attempts: {FirstLine(e.Message)}", e);
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
