@@ -36,6 +36,8 @@ public sealed class HourAggregationJob
     public async Task<RunReport> RunAsync(HourWindow hour, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
+        // Parquet.Net's first use costs about 0.15 s of JIT: pay it on the side while the files are read, not after.
+        var parquetReady = TableWriter.PrepareAsync(_options.Aggregations, cancellationToken);
         var files = await RawFiles.ListAsync(_store, hour, cancellationToken).ConfigureAwait(false);
         var fingerprint = RawFiles.Fingerprint(files);
         var bytesTotal = files.Sum(f => f.Size);
@@ -71,8 +73,10 @@ public sealed class HourAggregationJob
             progress?.Report(new RunProgress(done, files.Count, bytes, bytesTotal));
         }).ConfigureAwait(false);
 
-        var total = new HourAggregate(_options.Aggregations);
-        foreach (var part in all) total.MergeFrom(part);
+        // The first worker's counts are the base: merging the others into it costs one pass less than into a new one.
+        var parts = all.ToList();
+        var total = parts.Count > 0 ? parts[0] : new HourAggregate(_options.Aggregations);
+        foreach (var part in parts.Skip(1)) total.MergeFrom(part);
 
         string? quarantine = null;
         if (rejects.Count > 0)
@@ -98,6 +102,7 @@ public sealed class HourAggregationJob
         }
 
         // The tables are independent: write them at once (the largest, domain x group id, sets the pace).
+        await parquetReady.ConfigureAwait(false);
         var outputs = await Task.WhenAll(total.ToTables().Select(table => WriteTableAsync(table, hour, cancellationToken))).ConfigureAwait(false);
         return Report(RunStatus.Succeeded, outputs);
 

@@ -24,6 +24,28 @@ internal static class TableWriter
         CompressionLevel = System.IO.Compression.CompressionLevel.Fastest,
     };
 
+    /// <summary>
+    /// Writes an empty Parquet file of each Parquet table to memory on a pool thread, so that Parquet.Net's one-time JIT and
+    /// initialization happen while the run is still reading. Never throws: a failure here shows up again in the real write.
+    /// </summary>
+    public static Task PrepareAsync(IReadOnlyList<AggregationSpec> specs, CancellationToken cancellationToken) => Task.Run(async () =>
+    {
+        foreach (var spec in specs.Where(s => s.Format == TableFormat.Parquet))
+        {
+            try
+            {
+                var empty = new AggregatedTable(spec, 0, spec.Columns().Select(c => c.Name == AggregationSpec.CountColumn
+                    ? AggregatedColumn.Counts(c.Name, [])
+                    : c.CatalogType == "bigint" ? AggregatedColumn.Integers(c.Name, []) : AggregatedColumn.Strings(c.Name, [])).ToList());
+                await WriteAsync(empty, Stream.Null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Only a warm-up.
+            }
+        }
+    }, CancellationToken.None);
+
     public static Task WriteAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken) =>
         table.Spec.Format == TableFormat.Parquet
             ? WriteParquetAsync(table, destination, cancellationToken)
