@@ -32,6 +32,12 @@ app.Configure(config =>
         .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13")
         .WithExample("run", "--data", "./tally-data", "--input", "'{\"target_datetime\": \"2026-11-24T14:00:00Z\"}'", "--format", "json")
         .WithExample("run", "--data", "./tally-data", "--hour", "2026-11-24T13", "--wait", "60", "--settings", "./tally-settings.json");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Runs the workflow on a cron schedule (UTC) as a long-running service: each tick processes the hour before it; "
+            + "at start it catches up ticks missed since the last scheduled run; after each tick it runs again the recent hours whose raw files changed. "
+            + "Stops cleanly on SIGTERM or Ctrl+C, recording the runs it cancels.")
+        .WithExample("serve", "--data", "./tally-data")
+        .WithExample("serve", "--data", "./tally-data", "--cron", "'5 * * * *'", "--delay", "00:02:00");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
         .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")

@@ -6,6 +6,7 @@ public class HelpFacts
     [InlineData("demo")]
     [InlineData("generate")]
     [InlineData("run")]
+    [InlineData("serve")]
     public async Task Help_ExitsZero_AndShowsAnExample(string command)
     {
         var result = await Tally.RunAsync(command, "--help");

@@ -176,6 +176,14 @@ internal sealed class TallyProcess
         _process.WaitForExit();
     }
 
+    /// <summary>Sends SIGTERM (what systemd and <c>kill</c> send), through the <c>kill</c> command.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     public async Task<ProcessResult> EndAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));

@@ -36,6 +36,8 @@ internal sealed class TallySettings
     /// <summary>How to reach S3 data; each value overrides the AWS environment (AWS_ENDPOINT_URL, AWS_REGION, ...).</summary>
     public S3ConnectionSettings S3 { get; set; } = new();
 
+    public ScheduleSettings Schedule { get; set; } = new();
+
     /// <summary>The engine options these settings imply.</summary>
     public TallyOptions ToOptions() => new() { RejectedThreshold = RejectedThreshold, MaxParallelism = Parallelism };
 
@@ -101,6 +103,7 @@ internal sealed class TallySettings
         var delivery = Events.Delivery;
         if (delivery.InitialBackoff <= TimeSpan.Zero || delivery.MaxBackoff < delivery.InitialBackoff) throw Invalid("Events:Delivery:InitialBackoff must be positive and Events:Delivery:MaxBackoff at least as long.");
         if (delivery.Expiry <= TimeSpan.Zero || delivery.WaitAfterRun < TimeSpan.Zero) throw Invalid("Events:Delivery:Expiry must be positive and Events:Delivery:WaitAfterRun 0 or more.");
+        Schedule.Validate();
         if (Events.Webhook.Url is { Length: > 0 } url)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw Invalid($"Events:Webhook:Url '{url}' is not an http or https URL.");
@@ -211,4 +214,38 @@ internal sealed class DeliverySettings
 
     /// <summary>How long <c>tally run</c> keeps delivering at its end before leaving the rest to the next process.</summary>
     public TimeSpan WaitAfterRun { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>When <c>tally serve</c> runs the workflow, what it catches up and reprocesses, and how many runs at once.</summary>
+internal sealed class ScheduleSettings
+{
+    /// <summary>The schedule, a cron expression in UTC: five fields, or six with seconds first. Each tick processes the hour before it.</summary>
+    public string Cron { get; set; } = "0 * * * *";
+
+    /// <summary>How long after a tick its run starts, so files of the hour that arrive late can land first. The hour processed stays the tick's.</summary>
+    public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>At start, ticks missed since the last scheduled run are run, but none older than this.</summary>
+    public TimeSpan CatchUpWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>After each tick, the hours ended within this span whose raw input changed since they were processed are run again.</summary>
+    public TimeSpan LateDataLookBack { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>Runs at once, of different hours.</summary>
+    public int MaxConcurrentRuns { get; set; } = 2;
+
+    /// <summary>A run still going after this long is cancelled and recorded as timed out.</summary>
+    public TimeSpan RunTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
+    public void Validate()
+    {
+        Scheduling.CronSchedule.Parse(Cron, "Schedule:Cron");
+        if (Delay < TimeSpan.Zero || Delay >= TimeSpan.FromDays(1)) throw TallyException.InvalidConfiguration("Schedule:Delay must be 0 or more and less than a day.");
+        if (CatchUpWindow < TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:CatchUpWindow must be 0 or more (0 = no catch-up).");
+        if (LateDataLookBack < TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:LateDataLookBack must be 0 or more (0 = no late-data runs).");
+        if (MaxConcurrentRuns < 1) throw TallyException.InvalidConfiguration("Schedule:MaxConcurrentRuns must be 1 or more.");
+        if (RunTimeout <= TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:RunTimeout must be positive.");
+    }
 }

@@ -191,6 +191,28 @@ internal sealed class RunStore(StateDatabase db)
         return (IReadOnlyList<RunRecord>)runs;
     }, cancellationToken);
 
+    /// <summary>
+    /// The latest scheduled time (the input's <c>target_datetime</c>) among the recent runs the schedule started (trigger
+    /// <c>schedule</c> or <c>catch-up</c>), whatever their status; null when the schedule never ran.
+    /// </summary>
+    public Task<DateTimeOffset?> LastScheduledTimeAsync(CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    {
+        var command = Command(c, null, "SELECT input FROM runs WHERE trigger IN ($schedule, $catchUp) ORDER BY started_at DESC, run_id DESC LIMIT 200",
+            ("$schedule", TriggerName(RunTrigger.Schedule)), ("$catchUp", TriggerName(RunTrigger.CatchUp)));
+        DateTimeOffset? last = null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0))?["target_datetime"]?.GetValue<string>() is { } text
+                && Iso8601.TryParseUtcTicks(text, out var ticks))
+            {
+                var time = new DateTimeOffset(ticks, TimeSpan.Zero);
+                if (last is null || time > last) last = time;
+            }
+        }
+        return last;
+    }, cancellationToken);
+
     /// <summary>One run, or null.</summary>
     public Task<RunRecord?> FindAsync(string runId, CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {

@@ -1,0 +1,45 @@
+using Tally.Engine;
+using Tally.Storage;
+using Tally.Workflow;
+
+namespace Tally.Scheduling;
+
+/// <summary>
+/// Finds processed hours whose raw input changed since: files added, removed or rewritten. Compares each hour's current
+/// input fingerprint (<see cref="RawFiles.Fingerprint"/>) with the one stored by its latest finished run (succeeded, or
+/// failed after reading its input), so an hour that fails again on the same input is not run again and again.
+/// </summary>
+internal sealed class LateDataDetector(IObjectStore store, RunStore runs)
+{
+    /// <summary>The hours that ended within <paramref name="lookBack"/> before <paramref name="now"/> and whose input changed, oldest first.</summary>
+    public async Task<IReadOnlyList<HourWindow>> FindChangedAsync(DateTimeOffset now, TimeSpan lookBack, CancellationToken cancellationToken)
+    {
+        var changed = new List<HourWindow>();
+        if (lookBack <= TimeSpan.Zero) return changed;
+        foreach (var hour in HourWindow.Range(HourWindow.Containing(now - lookBack), HourWindow.Containing(now)))
+        {
+            if (hour.End <= now - lookBack) continue;
+            var processed = await LastProcessedAsync(hour, cancellationToken).ConfigureAwait(false);
+            if (processed?.InputFingerprint is not { } stored) continue;
+            if (await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false) != stored) changed.Add(hour);
+        }
+        return changed;
+    }
+
+    /// <summary>The fingerprint of <paramref name="hour"/>'s raw files as they are now.</summary>
+    public async Task<string> CurrentFingerprintAsync(HourWindow hour, CancellationToken cancellationToken) =>
+        RawFiles.Fingerprint(await RawFiles.ListAsync(store, hour, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Whether <paramref name="hour"/>'s latest succeeded run read exactly the input there is now.</summary>
+    public async Task<bool> IsUpToDateAsync(HourWindow hour, CancellationToken cancellationToken)
+    {
+        var succeeded = await runs.ListAsync(hour, RunStatuses.Succeeded, 1, cancellationToken).ConfigureAwait(false);
+        return succeeded is [{ InputFingerprint: { } stored }] && stored == await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<RunRecord?> LastProcessedAsync(HourWindow hour, CancellationToken cancellationToken)
+    {
+        var recent = await runs.ListAsync(hour, null, 20, cancellationToken).ConfigureAwait(false);
+        return recent.FirstOrDefault(r => r.Status is RunStatuses.Succeeded or RunStatuses.Failed && r.InputFingerprint is not null);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace Tally.Cli.Tests;
+
+/// <summary><c>tally serve</c> as a real process: a real tick of a per-minute cron, then SIGTERM.</summary>
+public sealed class ServeProcessFacts : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "tally-serve-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task Serve_ProcessesARealTick_AndExitsZeroOnSigterm_WithNoRunLeftRunning()
+    {
+        // The next per-minute tick processes floor(tick − 1 h): this hour's predecessor, or the next one's if the tick crosses the hour.
+        var now = DateTimeOffset.UtcNow;
+        var hours = new[] { HourWindow.Containing(now.AddHours(-1)), HourWindow.Containing(now.AddMinutes(1).AddHours(-1)) }.Distinct().ToList();
+        foreach (var hour in hours)
+        {
+            var generated = await TallyProcess.Start("generate", "--data", _data, "--hour", hour.ToString(), "--hits-per-hour", "2000").EndAsync();
+            Assert.True(generated.ExitCode == 0, generated.ToString());
+        }
+
+        var serve = TallyProcess.Start("serve", "--data", _data, "--cron", "* * * * *");
+        var clock = Stopwatch.StartNew();
+        List<string[]> succeeded = [];
+        while (succeeded.Count == 0)
+        {
+            if (serve.HasExited) Assert.Fail($"tally serve ended by itself: {await serve.EndAsync()}");
+            if (clock.Elapsed > TimeSpan.FromSeconds(90)) Assert.Fail($"No scheduled run succeeded within 90 s: {Terminated(serve)}");
+            await Task.Delay(500);
+            succeeded = TryQuery("SELECT target_hour, counters FROM runs WHERE trigger = 'schedule' AND status = 'succeeded'");
+        }
+        serve.Terminate();
+        var result = await serve.EndAsync();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains(succeeded[0][0], hours.Select(h => h.ToString()));
+        Assert.Contains("\"records\":2000", succeeded[0][1]);
+        Assert.Empty(TryQuery("SELECT run_id FROM runs WHERE status = 'running'"));
+        Assert.Contains("Tally.Scheduler", result.Stdout);
+        Assert.Contains("Application is shutting down", result.Stdout);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    private static string Terminated(TallyProcess process)
+    {
+        process.Terminate();
+        return process.EndAsync().GetAwaiter().GetResult().ToString();
+    }
+
+    private List<string[]> TryQuery(string sql)
+    {
+        var path = Path.Combine(_data, ".tally", "metastore.db");
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var rows = new List<string[]>();
+            while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
+            return rows;
+        }
+        catch (SqliteException)
+        {
+            return []; // The tables are being created.
+        }
+    }
+}
