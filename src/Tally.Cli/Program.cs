@@ -38,6 +38,11 @@ app.Configure(config =>
             + "Stops cleanly on SIGTERM or Ctrl+C, recording the runs it cancels.")
         .WithExample("serve", "--data", "./tally-data")
         .WithExample("serve", "--data", "./tally-data", "--cron", "'5 * * * *'", "--delay", "00:02:00");
+    config.AddCommand<BackfillCommand>("backfill")
+        .WithDescription("Runs the workflow (trigger backfill) for every hour from --from up to, not including, --to, oldest first, with a progress bar and a summary. "
+            + "Skips hours that already succeeded with the raw input they have now, unless --force. Exit code 1 when any hour failed.")
+        .WithExample("backfill", "--data", "./tally-data", "--from", "2026-11-01T00", "--to", "2026-11-02T00")
+        .WithExample("backfill", "--data", "./tally-data", "--from", "2026-11-01T00", "--to", "2026-11-03T00", "--parallel", "2", "--force");
     config.AddCommand<QueryCommand>("query")
         .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
         .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")

@@ -7,6 +7,7 @@ public class HelpFacts
     [InlineData("generate")]
     [InlineData("run")]
     [InlineData("serve")]
+    [InlineData("backfill")]
     public async Task Help_ExitsZero_AndShowsAnExample(string command)
     {
         var result = await Tally.RunAsync(command, "--help");
