@@ -11,7 +11,8 @@ namespace Tally.Engine;
 /// after another (pretty-printed or not), or JSON arrays of objects, with an optional UTF-8 BOM, CRLF and blank lines.
 /// Each record is parsed from one complete span of the buffer; a record cut by the end of the buffer is parsed again
 /// after the refill, so nothing is counted twice. A record that breaks the contract goes to the <see cref="RejectLog"/>;
-/// after a syntax error reading resumes at the next line that starts an object. Memory is one buffer (1 MiB, grown
+/// after a syntax error reading resumes at the next line that starts an object (each unindented line skipped is one
+/// rejected record). Memory is one buffer (1 MiB, grown
 /// only for a larger record). Not thread-safe: one per worker, reused across files.
 /// </summary>
 internal sealed class RawFileReader
@@ -138,7 +139,7 @@ internal sealed class RawFileReader
             }
             var resync = FindResync(data, pos, isFinal || tooLarge);
             if (resync < 0) return pos;
-            Reject(data, pos, resync - pos, $"not valid JSON: {_syntaxError}");
+            RejectUnreadable(data, pos, resync);
             pos = resync;
         }
     }
@@ -449,6 +450,32 @@ internal sealed class RawFileReader
             pos++;
         }
         return pos;
+    }
+
+    /// <summary>
+    /// Rejects the bytes from a syntax error at <paramref name="start"/> to where reading resumes, one rejected record per
+    /// line in it that starts at its first column with anything but <c>}</c>, <c>]</c> or <c>,</c>: thirty lines of
+    /// garbage count as thirty rejected records against the threshold, while the indented lines of one broken
+    /// pretty-printed object stay one.
+    /// </summary>
+    private void RejectUnreadable(ReadOnlySpan<byte> data, int start, int end)
+    {
+        var reason = $"not valid JSON: {_syntaxError}";
+        var piece = start;
+        var pos = start;
+        while (true)
+        {
+            var newline = data[pos..end].IndexOf((byte)'\n');
+            if (newline < 0) break;
+            pos += newline + 1;
+            if (pos >= end) break;
+            var b = data[pos];
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)'}' or (byte)']' or (byte)',') continue;
+            Reject(data, piece, pos - piece, reason);
+            reason = "not valid JSON: the line does not start a JSON object";
+            piece = pos;
+        }
+        Reject(data, piece, end - piece, reason);
     }
 
     private void Reject(ReadOnlySpan<byte> data, int start, int length, string reason)

@@ -107,6 +107,35 @@ public sealed class RawContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_CountsEachLineOfGarbage_AsOneRejectedRecord_ButABrokenPrettyObjectAsOne()
+    {
+        var garbage = string.Concat(Enumerable.Range(1, 30).Select(i => $"not json {i}\n"));
+        _data.WriteRaw(Hour, 10, "garbage.json", garbage + """
+            {"GroupID": 1, "CountryCode": "DE"}
+            {
+              "GroupID": 2,
+              "CountryCode": oops,
+              "Domain": "a.com"
+            }
+            {"GroupID": 3, "CountryCode": "DE"}
+            """);
+
+        var (report, tables) = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 });
+
+        // 30 lines of garbage are 30 rejected records against the threshold, each quarantined with its own line; the broken
+        // pretty-printed object, five lines, is one; the records around them are counted.
+        Assert.Equal(2, report.Records);
+        Assert.Equal(31, report.Rejected);
+        Assert.Equal(["DE|2"], tables["hits_by_country"]);
+        var rejected = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour)))
+            .Select(l => JsonSerializer.Deserialize<JsonElement>(l)).ToList();
+        Assert.Equal([.. Enumerable.Range(1, 30).Select(i => (long)i), 32], rejected.Select(r => r.GetProperty("line").GetInt64()));
+        Assert.Equal([.. Enumerable.Range(1, 30).Select(i => $"not json {i}")], rejected.Take(30).Select(r => r.GetProperty("record").GetString()));
+        Assert.StartsWith("{\n  \"GroupID\": 2,", rejected[30].GetProperty("record").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("}", rejected[30].GetProperty("record").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_CountsNullAndMissingFieldsAsTheirOwnGroup_AndIgnoresExtraFields()
     {
         _data.WriteRaw(Hour, 0, "nulls.json", """
