@@ -13,9 +13,6 @@ internal sealed class HourAggregate
     private readonly IReadOnlyList<AggregationSpec> _specs;
     private readonly int[][] _specFields;             // per spec: schema field indexes, in group-by order
     private readonly int[] _groupedFields;            // schema field indexes used by any spec
-    private readonly int[] _pairFields;               // of those, the ones two-field specs use, interned first
-    private readonly int[] _otherFields;              // the rest
-    private readonly int[] _pairSpecs;                // specs with exactly two fields
     private readonly Utf8Interner?[] _strings;        // per schema field
     private readonly Int64Interner?[] _integers;      // per schema field
     private readonly PairInterner[][] _pairs;         // per spec: interners of the inner chain steps (fields 1..k-2)
@@ -29,9 +26,6 @@ internal sealed class HourAggregate
         var fields = RawSchema.Fields;
         _specFields = specs.Select(s => s.GroupByFields().Select(RawSchema.IndexOf).ToArray()).ToArray();
         _groupedFields = _specFields.SelectMany(f => f).Distinct().Order().ToArray();
-        _pairSpecs = Enumerable.Range(0, specs.Count).Where(s => _specFields[s].Length == 2).ToArray();
-        _pairFields = _pairSpecs.SelectMany(s => _specFields[s]).Distinct().Order().ToArray();
-        _otherFields = _groupedFields.Except(_pairFields).ToArray();
         _strings = new Utf8Interner?[fields.Count];
         _integers = new Int64Interner?[fields.Count];
         foreach (var f in _groupedFields)
@@ -60,14 +54,14 @@ internal sealed class HourAggregate
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<Slot> slots, ReadOnlySpan<byte> data, ReadOnlySpan<byte> scratch)
     {
-        // The fields of two-field keys first, so the pair's entry can be prefetched while the other fields are interned:
-        // with hundreds of thousands of pairs that entry is usually a cache miss.
-        foreach (var f in _pairFields) _ids[f] = Intern(f, slots, data, scratch);
-        foreach (var s in _pairSpecs) _final[s]!.Prefetch(_ids[_specFields[s][0]], _ids[_specFields[s][1]]);
-        foreach (var f in _otherFields) _ids[f] = Intern(f, slots, data, scratch);
+        foreach (var f in _groupedFields) _ids[f] = Intern(f, slots, data, scratch);
         for (var s = 0; s < _specFields.Length; s++)
         {
-            Count(s, _ids, 1);
+            var fields = _specFields[s];
+            // With hundreds of thousands of pairs a pair's entry is usually a cache miss: count it a few records later,
+            // once prefetched.
+            if (fields.Length == 2) _final[s]!.AddOneLater(_ids[fields[0]], _ids[fields[1]]);
+            else Count(s, _ids, 1);
         }
         Records++;
     }

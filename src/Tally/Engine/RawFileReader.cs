@@ -30,6 +30,29 @@ internal sealed class RawFileReader
     /// <summary>Each field's name followed by its closing quote, for matching a name in one comparison.</summary>
     private static readonly byte[][] QuotedFieldNames = FieldNames.Select(n => (byte[])[.. n, (byte)'"']).ToArray();
 
+    /// <summary>The first and next eight bytes of each quoted name (zero beyond its end), and masks of its bytes in them.</summary>
+    private static readonly (ulong Head, ulong HeadMask, ulong Tail, ulong TailMask)[] QuotedNameWords = QuotedFieldNames.Select(n =>
+    {
+        var padded = new byte[16];
+        var mask = new byte[16];
+        n.AsSpan(0, Math.Min(n.Length, 16)).CopyTo(padded);
+        mask.AsSpan(0, Math.Min(n.Length, 16)).Fill(0xFF);
+        return (BinaryPrimitives.ReadUInt64LittleEndian(padded), BinaryPrimitives.ReadUInt64LittleEndian(mask),
+            BinaryPrimitives.ReadUInt64LittleEndian(padded.AsSpan(8)), BinaryPrimitives.ReadUInt64LittleEndian(mask.AsSpan(8)));
+    }).ToArray();
+
+    /// <summary>Whether the bytes at <paramref name="start"/> are field <paramref name="field"/>'s name and its closing quote.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsQuotedName(ReadOnlySpan<byte> data, int start, int field)
+    {
+        var quoted = QuotedFieldNames[field];
+        if (quoted.Length > 16 || start + 16 > data.Length) return data[start..].StartsWith(quoted);
+        // Two word comparisons instead of a call: the names are short.
+        var (head, headMask, tail, tailMask) = QuotedNameWords[field];
+        return (BinaryPrimitives.ReadUInt64LittleEndian(data[start..]) & headMask) == head
+            && (BinaryPrimitives.ReadUInt64LittleEndian(data[(start + 8)..]) & tailMask) == tail;
+    }
+
     /// <summary>For each byte, the one field whose name starts with it, or -1 (none, or several).</summary>
     private static readonly sbyte[] FieldByFirstByte = Enumerable.Range(0, 256)
         .Select(b => FieldNames.Select((n, i) => (n, i)).Where(f => f.n.Length > 0 && f.n[0] == b).ToList() is [var only] ? (sbyte)only.i : (sbyte)-1)
@@ -288,8 +311,7 @@ internal sealed class RawFileReader
                 var nameStart = p + 1;
                 int field, nameLength;
                 // The field its first letter names, when the bytes are exactly that name and its closing quote; else the scan.
-                if (nameStart < data.Length && FieldByFirstByte[data[nameStart]] is var guess and >= 0
-                    && data[nameStart..].StartsWith(QuotedFieldNames[guess]))
+                if (nameStart < data.Length && FieldByFirstByte[data[nameStart]] is var guess and >= 0 && IsQuotedName(data, nameStart, guess))
                 {
                     field = guess;
                     nameLength = QuotedFieldNames[guess].Length - 1;
