@@ -59,14 +59,7 @@ public sealed class ServeProcessFacts : IDisposable
         if (!File.Exists(path)) return [];
         try
         {
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            var rows = new List<string[]>();
-            while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
-            return rows;
+            return Metastore.Rows(Path.GetDirectoryName(path)!, sql);
         }
         catch (SqliteException)
         {

@@ -71,3 +71,19 @@ internal sealed class TempFolder : IDisposable
         if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
     }
 }
+
+/// <summary>Reads the metastore of a state folder as the tests see it: read-only, rows of strings ("" for null).</summary>
+internal static class Metastore
+{
+    public static List<string[]> Rows(string stateDirectory, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(stateDirectory, "metastore.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string[]>();
+        while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
+        return rows;
+    }
+}

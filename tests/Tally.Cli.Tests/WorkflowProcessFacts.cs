@@ -5,8 +5,8 @@ using Microsoft.Data.Sqlite;
 
 namespace Tally.Cli.Tests;
 
-/// <summary>One hour of 1,000,000 generated hits, written once for the process-level workflow tests.</summary>
-public sealed class BigHour : IAsyncLifetime
+/// <summary>One hour of generated hits, written once for the process-level workflow tests.</summary>
+public sealed class SharedHour : IAsyncLifetime
 {
     public const string Hour = "2026-11-24T13";
 
@@ -14,7 +14,7 @@ public sealed class BigHour : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var generated = await TallyProcess.Start("generate", "--data", Data, "--hour", Hour, "--hits-per-hour", "1000000", "--files-per-minute", "1").EndAsync();
+        var generated = await TallyProcess.Start("generate", "--data", Data, "--hour", Hour, "--hits-per-hour", "50000", "--files-per-minute", "1").EndAsync();
         Assert.True(generated.ExitCode == 0, generated.ToString());
     }
 
@@ -26,21 +26,24 @@ public sealed class BigHour : IAsyncLifetime
 }
 
 /// <summary>`tally run` as the workflow, across processes: one run of an hour at a time, killed runs marked abandoned, the preceding hour.</summary>
-public sealed class WorkflowProcessFacts(BigHour big) : IClassFixture<BigHour>
+public sealed class WorkflowProcessFacts(SharedHour big) : IClassFixture<SharedHour>
 {
     private readonly string _state = Path.Combine(big.Data, ".state-" + Guid.NewGuid().ToString("N")[..8]);
 
-    private string[] Run(params string[] extra) => ["run", "--data", big.Data, "--state", _state, "--hour", BigHour.Hour, .. extra];
+    private string[] Run(params string[] extra) => ["run", "--data", big.Data, "--state", _state, "--hour", SharedHour.Hour, .. extra];
 
     [Fact]
     public async Task TwoRunsOfOneHour_OneRuns_TheOtherSaysItIsRunning_AndAThirdWaitsForIt()
     {
+        using var gate = new Gate(big.Data);
         var first = TallyProcess.Start(Run("--format", "json"));
         var firstRunId = await WaitForRunningAsync(first);
 
         var second = await TallyProcess.Start(Run()).EndAsync();
         var third = TallyProcess.Start(Run("--wait", "60", "--format", "json"));
+        await gate.OpenAsync(); // the first run ends; the third takes the hour and waits at the gate in turn
         var firstResult = await first.EndAsync();
+        await gate.OpenAsync();
         var thirdResult = await third.EndAsync();
 
         Assert.True(second.ExitCode == 5, second.ToString());
@@ -63,6 +66,7 @@ public sealed class WorkflowProcessFacts(BigHour big) : IClassFixture<BigHour>
     [Fact]
     public async Task KilledRun_IsMarkedAbandoned_ByTheNextStart()
     {
+        using var gate = new Gate(big.Data);
         var doomed = TallyProcess.Start(Run());
         var runId = await WaitForRunningAsync(doomed);
         doomed.Kill();
@@ -92,6 +96,32 @@ public sealed class WorkflowProcessFacts(BigHour big) : IClassFixture<BigHour>
         Assert.True(Directory.Exists(Path.Combine(data, "aggregated_data", "hits_by_country", "year=2026", "month=11", "day=23", "hour=23")));
     }
 
+    /// <summary>
+    /// A named pipe among the hour's raw files (the last one read: it has no size). A run that reaches it waits until the
+    /// test opens it and reads it as an empty file, so "while a run is going on" does not depend on how fast the engine is.
+    /// </summary>
+    private sealed class Gate : IDisposable
+    {
+        private readonly string _path;
+
+        public Gate(string data)
+        {
+            _path = Path.Combine(data, "raw_data", "year=2026", "month=11", "day=24", "hour=13", "minute=59", "zz-gate.json");
+            using var mkfifo = Process.Start("mkfifo", [_path]);
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        /// <summary>Lets the run waiting at the gate (or the next to reach it) read it to its end.</summary>
+        public Task OpenAsync() => Task.Run(() =>
+        {
+            // Opening a pipe for writing waits for its reader; closing it at once is the reader's end of file.
+            using var writer = new FileStream(_path, FileMode.Open, FileAccess.Write);
+        }).WaitAsync(TimeSpan.FromSeconds(30));
+
+        public void Dispose() => File.Delete(_path);
+    }
+
     /// <summary>Waits until <paramref name="process"/> has recorded its run as running and returns the run id.</summary>
     private async Task<string> WaitForRunningAsync(TallyProcess process)
     {
@@ -116,17 +146,7 @@ public sealed class WorkflowProcessFacts(BigHour big) : IClassFixture<BigHour>
         throw new TimeoutException("No running run was recorded within 30 s.");
     }
 
-    private List<string[]> Query(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_state, "metastore.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<string[]>();
-        while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
-        return rows;
-    }
+    private List<string[]> Query(string sql) => Metastore.Rows(_state, sql);
 }
 
 /// <summary>The real <c>tally</c> app (built next to the tests) running as a child process, its output captured.</summary>

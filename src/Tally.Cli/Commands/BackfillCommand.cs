@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Spectre.Console.Rendering;
-using Tally.Configuration;
 using Tally.Scheduling;
 
 namespace Tally.Cli.Commands;
@@ -13,7 +12,7 @@ namespace Tally.Cli.Commands;
 /// <summary><c>tally backfill</c>: the workflow for every hour of a range, with a progress bar and a summary.</summary>
 internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
 {
-    internal sealed class Settings : DataSettings
+    internal sealed class Settings : WorkflowRunSettings
     {
         [CommandOption("--from <HOUR>")]
         [Description("The first hour to run, yyyy-MM-ddTHH in UTC, for example 2026-11-01T00.")]
@@ -35,10 +34,6 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
         [Description("table (default): a progress bar, then a summary; json: one JSON object with the counts and every hour's outcome.")]
         public string? Format { get; init; }
 
-        [CommandOption("--threshold <SHARE>")]
-        [Description("The largest share of rejected records a run accepts, 0 to 1. Default: the RejectedThreshold setting, 0.01 (1 %).")]
-        public double? Threshold { get; init; }
-
         public override ValidationResult Validate()
         {
             if (From is null || To is null) return ValidationResult.Error("Give the range of hours: --from 2026-11-01T00 --to 2026-11-02T00 (the --to hour is not run).");
@@ -53,13 +48,6 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
 
         public HourWindow ToHour => HourWindow.Parse(To!);
 
-        public TallySettings EffectiveSettings()
-        {
-            var settings = LoadSettings();
-            if (Threshold is { } threshold) settings.RejectedThreshold = threshold;
-            settings.Validate();
-            return settings;
-        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -98,6 +98,29 @@ internal class DataSettings : CommandSettings
     }
 }
 
+/// <summary>The options of commands that run the workflow: the data options and <c>--threshold</c>.</summary>
+internal class WorkflowRunSettings : DataSettings
+{
+    [CommandOption("--threshold <SHARE>")]
+    [Description("The largest share of rejected records a run accepts, 0 to 1. Default: the RejectedThreshold setting, 0.01 (1 %).")]
+    public double? Threshold { get; init; }
+
+    /// <summary>The settings with the command's options applied over them, validated.</summary>
+    public TallySettings EffectiveSettings()
+    {
+        var settings = LoadSettings();
+        if (Threshold is { } threshold) settings.RejectedThreshold = threshold;
+        ApplyOptions(settings);
+        settings.Validate();
+        return settings;
+    }
+
+    /// <summary>Applies a command's own options over <paramref name="settings"/>.</summary>
+    protected virtual void ApplyOptions(TallySettings settings)
+    {
+    }
+}
+
 /// <summary>How a command prints its result.</summary>
 internal enum OutputFormat
 {

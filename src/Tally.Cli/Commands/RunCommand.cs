@@ -12,7 +12,7 @@ namespace Tally.Cli.Commands;
 
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
-    internal sealed class Settings : DataSettings
+    internal sealed class Settings : WorkflowRunSettings
     {
         [CommandOption("--hour <HOUR>")]
         [Description("The hour to aggregate, yyyy-MM-ddTHH in UTC, for example 2026-11-24T13.")]
@@ -25,10 +25,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [CommandOption("--format <FORMAT>")]
         [Description("table (default) or json: one JSON object with target_hour, status, records, rejected, outside_window, files, bytes, duration_ms, tables.")]
         public string? Format { get; init; }
-
-        [CommandOption("--threshold <SHARE>")]
-        [Description("The largest share of rejected records a run accepts, 0 to 1. Default: the RejectedThreshold setting, 0.01 (1 %).")]
-        public double? Threshold { get; init; }
 
         [CommandOption("--parallel <N>")]
         [Description("Raw files read at once. Default: the Parallelism setting, 0 = one per core.")]
@@ -49,14 +45,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         /// <summary>The workflow input: --input as given, or the input that processes --hour.</summary>
         public string WorkflowInput() => Hour is not null ? HourWorkflow.InputFor(HourWindow.Parse(Hour)) : Input!;
 
-        /// <summary>The settings with --threshold and --parallel applied over them.</summary>
-        public TallySettings EffectiveSettings()
+        protected override void ApplyOptions(TallySettings settings)
         {
-            var settings = LoadSettings();
-            if (Threshold is { } threshold) settings.RejectedThreshold = threshold;
             if (Parallel is { } parallel) settings.Parallelism = parallel;
-            settings.Validate();
-            return settings;
         }
     }
 

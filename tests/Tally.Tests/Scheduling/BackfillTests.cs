@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Microsoft.Data.Sqlite;
-using Tally.Metastore;
 using Tally.Scheduling;
 using Tally.Synthetic;
 using Tally.Tests.Workflow;
@@ -27,17 +25,8 @@ public sealed class BackfillTests : IDisposable
         await new RawDataGenerator(_harness.Data.Store).GenerateAsync(new GeneratorOptions(first, hours, 300, Seed: 7));
 
     /// <summary>Every run recorded, in order: target hour, trigger, status.</summary>
-    private List<(string Hour, string Trigger, string Status)> Runs()
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_harness.StateDirectory, Catalog.FileName)};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT target_hour, trigger, status FROM runs ORDER BY rowid";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, string, string)>();
-        while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        return rows;
-    }
+    private List<(string Hour, string Trigger, string Status)> Runs() =>
+        _harness.MetastoreRows("SELECT target_hour, trigger, status FROM runs ORDER BY rowid").Select(r => (r[0], r[1], r[2])).ToList();
 
     private void AssertTablesMatchTheOracle(HourWindow hour)
     {

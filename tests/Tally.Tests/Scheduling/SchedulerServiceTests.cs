@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Tally.Metastore;
@@ -41,17 +40,8 @@ public sealed class SchedulerServiceTests : IDisposable
             $$"""{"GroupID":{{i + 1}},"CountryCode":"{{c}}","UserAgent":"ua","Language":"en","Domain":"example.com","Timestamp":"{{hour.Start.AddMinutes(minute):yyyy-MM-dd'T'HH:mm:ss'Z'}}"}""" + "\n")));
 
     /// <summary>Every run in the order it was recorded: target hour, trigger, status.</summary>
-    private List<(string Hour, string Trigger, string Status, string Error)> Runs()
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_harness.StateDirectory, Catalog.FileName)};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT target_hour, trigger, status, coalesce(error, '') FROM runs ORDER BY rowid";
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, string, string, string)>();
-        while (reader.Read()) rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
-        return rows;
-    }
+    private List<(string Hour, string Trigger, string Status, string Error)> Runs() =>
+        _harness.MetastoreRows("SELECT target_hour, trigger, status, coalesce(error, '') FROM runs ORDER BY rowid").Select(r => (r[0], r[1], r[2], r[3])).ToList();
 
     private async Task WaitForAsync(Func<bool> condition, string what)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Tally.Configuration;
 using Tally.Events;
 using Tally.Metastore;
@@ -26,6 +27,19 @@ public sealed class WorkflowHarness : IDisposable
         settings.Events.Delivery.InitialBackoff = TimeSpan.FromMilliseconds(20);
         settings.Events.Delivery.MaxBackoff = TimeSpan.FromMilliseconds(100);
         return settings;
+    }
+
+    /// <summary>Rows of a query over the metastore, read-only, as strings ("" for null).</summary>
+    internal List<string[]> MetastoreRows(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(StateDirectory, Catalog.FileName)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string[]>();
+        while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
+        return rows;
     }
 
     internal async Task<(RunStore Runs, EventOutbox Outbox)> OpenStateAsync()
