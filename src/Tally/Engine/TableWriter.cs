@@ -25,7 +25,7 @@ internal static class TableWriter
     };
 
     /// <summary>
-    /// Writes an empty Parquet file of each Parquet table to memory on a pool thread, so that Parquet.Net's one-time JIT and
+    /// Writes a one-row Parquet file of each Parquet table to nowhere on a pool thread, so that Parquet.Net's one-time JIT and
     /// initialization happen while the run is still reading. Never throws: a failure here shows up again in the real write.
     /// </summary>
     public static Task PrepareAsync(IReadOnlyList<AggregationSpec> specs, CancellationToken cancellationToken) => Task.Run(async () =>
@@ -34,10 +34,11 @@ internal static class TableWriter
         {
             try
             {
-                var empty = new AggregatedTable(spec, 0, spec.Columns().Select(c => c.Name == AggregationSpec.CountColumn
-                    ? AggregatedColumn.Counts(c.Name, [])
-                    : c.CatalogType == "bigint" ? AggregatedColumn.Integers(c.Name, []) : AggregatedColumn.Strings(c.Name, [])).ToList());
-                await WriteAsync(empty, Stream.Null, cancellationToken).ConfigureAwait(false);
+                // One row, so that writing a row group and compressing its pages is compiled too, not only the file frame.
+                var oneRow = new AggregatedTable(spec, 1, spec.Columns().Select(c => c.Name == AggregationSpec.CountColumn
+                    ? AggregatedColumn.Counts(c.Name, [1])
+                    : c.CatalogType == "bigint" ? AggregatedColumn.Integers(c.Name, [1]) : AggregatedColumn.Strings(c.Name, ["warm-up"])).ToList());
+                await WriteAsync(oneRow, Stream.Null, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
