@@ -203,74 +203,78 @@ internal sealed class HourAggregate
     private AggregatedTable BuildTable(int s, int[][] ranks, string?[][] strings, long?[][] integers)
     {
         var fields = RawSchema.Fields;
-        var ids = new int[fields.Count];
+        var specFields = _specFields[s];
+        var (keyIds, rowCounts) = SortedRows(s, ranks);
+        var rows = rowCounts.Length;
+        var columns = new List<AggregatedColumn>();
+        foreach (var column in _specs[s].Columns())
         {
-            var specFields = _specFields[s];
-            // Each row's key as field value ids (row-major), then sorted by the values' ranks.
-            var width = specFields.Length;
-            var rowIds = new List<int>();
-            var rowCounts = new List<long>();
-            foreach (var count in Groups(s, ids))
+            if (column.Name == AggregationSpec.CountColumn)
             {
-                foreach (var f in specFields) rowIds.Add(ids[f]);
-                rowCounts.Add(count);
+                columns.Add(AggregatedColumn.Counts(column.Name, rowCounts));
+                continue;
             }
-            var rows = rowCounts.Count;
-            var order = new int[rows];
-            for (var i = 0; i < rows; i++) order[i] = i;
-            if (width <= 2)
+            var f = RawSchema.IndexOf(RawSchema.Find(column.Name)!);
+            var ids = keyIds[Array.IndexOf(specFields, f)];
+            if (fields[f].Type == RawFieldType.Int64)
             {
-                // Ranks fit in 32 bits each: sort one packed 64-bit key per row.
-                var sortKeys = new ulong[rows];
-                for (var i = 0; i < rows; i++)
-                {
-                    var packed = 0UL;
-                    for (var k = 0; k < width; k++) packed = (packed << 32) | (uint)ranks[specFields[k]][rowIds[i * width + k]];
-                    sortKeys[i] = packed;
-                }
-                Array.Sort(sortKeys, order);
+                var values = new long?[rows];
+                for (var i = 0; i < rows; i++) values[i] = integers[f][ids[i]];
+                columns.Add(AggregatedColumn.Integers(column.Name, values));
             }
             else
             {
-                Array.Sort(order, (a, b) =>
-                {
-                    for (var k = 0; k < width; k++)
-                    {
-                        var rank = ranks[specFields[k]];
-                        var c = rank[rowIds[a * width + k]].CompareTo(rank[rowIds[b * width + k]]);
-                        if (c != 0) return c;
-                    }
-                    return 0;
-                });
+                var values = new string?[rows];
+                for (var i = 0; i < rows; i++) values[i] = strings[f][ids[i]];
+                columns.Add(AggregatedColumn.Strings(column.Name, values));
             }
-
-            var columns = new List<AggregatedColumn>();
-            foreach (var column in _specs[s].Columns())
-            {
-                if (column.Name == AggregationSpec.CountColumn)
-                {
-                    var countValues = new long[rows];
-                    for (var i = 0; i < rows; i++) countValues[i] = rowCounts[order[i]];
-                    columns.Add(AggregatedColumn.Counts(column.Name, countValues));
-                    continue;
-                }
-                var f = RawSchema.IndexOf(RawSchema.Find(column.Name)!);
-                var position = Array.IndexOf(specFields, f);
-                if (fields[f].Type == RawFieldType.Int64)
-                {
-                    var values = new long?[rows];
-                    for (var i = 0; i < rows; i++) values[i] = integers[f][rowIds[order[i] * width + position]];
-                    columns.Add(AggregatedColumn.Integers(column.Name, values));
-                }
-                else
-                {
-                    var values = new string?[rows];
-                    for (var i = 0; i < rows; i++) values[i] = strings[f][rowIds[order[i] * width + position]];
-                    columns.Add(AggregatedColumn.Strings(column.Name, values));
-                }
-            }
-            return new AggregatedTable(_specs[s], rows, columns);
         }
+        return new AggregatedTable(_specs[s], rows, columns);
+    }
+
+    /// <summary>Spec <paramref name="s"/>'s groups sorted by the ranks of their values: per key field the value ids, row by row, and the counts.</summary>
+    private (int[][] KeyIds, long[] Counts) SortedRows(int s, int[][] ranks)
+    {
+        var specFields = _specFields[s];
+        var width = specFields.Length;
+        if (width == 2)
+        {
+            // Two fields: the pair counter sorts its rows apart.
+            var (lefts, rights, counts) = _final[s]!.SortedByRank(ranks[specFields[0]], ranks[specFields[1]]);
+            return ([lefts, rights], counts);
+        }
+
+        // Each row's key as field value ids (row-major), then sorted by the values' ranks.
+        var ids = new int[RawSchema.Fields.Count];
+        var rowIds = new List<int>();
+        var rowCounts = new List<long>();
+        foreach (var count in Groups(s, ids))
+        {
+            foreach (var f in specFields) rowIds.Add(ids[f]);
+            rowCounts.Add(count);
+        }
+        var rows = rowCounts.Count;
+        var order = new int[rows];
+        for (var i = 0; i < rows; i++) order[i] = i;
+        Array.Sort(order, (a, b) =>
+        {
+            for (var k = 0; k < width; k++)
+            {
+                var rank = ranks[specFields[k]];
+                var c = rank[rowIds[a * width + k]].CompareTo(rank[rowIds[b * width + k]]);
+                if (c != 0) return c;
+            }
+            return 0;
+        });
+        var keyIds = new int[width][];
+        for (var k = 0; k < width; k++)
+        {
+            keyIds[k] = new int[rows];
+            for (var i = 0; i < rows; i++) keyIds[k][i] = rowIds[order[i] * width + k];
+        }
+        var sortedCounts = new long[rows];
+        for (var i = 0; i < rows; i++) sortedCounts[i] = rowCounts[order[i]];
+        return (keyIds, sortedCounts);
     }
 
     private static int[] RankOf(int[] sortedIds, int count)

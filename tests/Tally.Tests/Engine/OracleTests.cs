@@ -37,6 +37,34 @@ public sealed class OracleTests : IDisposable
     }
 
     [Fact]
+    public async Task ConfiguredTables_OfOneTwoAndThreeFields_MatchDuckDb_SortedByKey()
+    {
+        await new RawDataGenerator(_data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 20_000, Seed: 9, FilesPerMinute: 2));
+        _data.WriteRaw(Hour, 59, "nulls.json", "{\"GroupID\": null, \"Domain\": null}\n{\"Language\": \"en\"}\n");
+        AggregationSpec[] specs =
+        [
+            new("by_group", ["GroupID"], TableFormat.Json),
+            new("by_language_and_agent", ["Language", "UserAgent"], TableFormat.Parquet),
+            new("by_country_language_domain", ["CountryCode", "Language", "Domain"], TableFormat.Json),
+        ];
+
+        var report = await new HourAggregationJob(_data.Store, new TallyOptions { Aggregations = specs }).RunAsync(Hour);
+
+        Assert.Equal(RunStatus.Succeeded, report.Status);
+        foreach (var spec in specs)
+        {
+            var file = _data.PathOf(DataLayout.TableFile(spec, Hour));
+            var rows = _oracle.FileRows(file, spec.Format);
+            Assert.Equal(_oracle.ExpectedRows(_data.Root, Hour, spec), rows.Order(StringComparer.Ordinal).ToList());
+            var keys = string.Join(", ", spec.GroupBy.Select(c => c.ToLowerInvariant() + " NULLS FIRST"));
+            var reader = spec.Format == TableFormat.Parquet
+                ? $"read_parquet('{file}', hive_partitioning = false)"
+                : $"read_json('{file}', format = 'newline_delimited', hive_partitioning = false)";
+            Assert.Equal(_oracle.Rows($"SELECT * FROM {reader} ORDER BY {keys}"), rows);
+        }
+    }
+
+    [Fact]
     public async Task Run_CountsEveryRecordOnce_WhenRunWithOneWorkerOrMany()
     {
         await new RawDataGenerator(_data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 12_000, Seed: 3, FilesPerMinute: 2));
