@@ -34,6 +34,9 @@ internal sealed class SchedulerService : BackgroundService
     private DateTimeOffset? _startedAt;
     private CancellationToken? _stopping;
 
+    /// <summary>The longest single wait for a tick; longer ones are waited in steps.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
     /// <param name="afterRun">Called after each run, for example to deliver the events it stored; its failures are logged.</param>
     public SchedulerService(HourWorkflow workflow, RunStore runs, IObjectStore store, ScheduleSettings settings, TimeProvider time, ILogger logger,
         Func<CancellationToken, Task>? afterRun = null)
@@ -131,8 +134,11 @@ internal sealed class SchedulerService : BackgroundService
             }
             var runAt = _scheduler.RunTime(tick);
             lock (_gate) _waitingUntil = runAt;
-            var wait = runAt - _time.GetUtcNow();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+            // Task.Delay refuses waits over ~49.7 days (a yearly cron's next tick); wait in steps of at most a day.
+            for (var wait = runAt - _time.GetUtcNow(); wait > TimeSpan.Zero; wait = runAt - _time.GetUtcNow())
+            {
+                await Task.Delay(wait < MaxWait ? wait : MaxWait, _time, stop).ConfigureAwait(false);
+            }
             cursor = runAt;
             var run = Launch(tick, RunTrigger.Schedule, stop);
             Track(LateDataAfterAsync(run, stop));
