@@ -165,6 +165,27 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_ExitsWithOneClearSentence_WhenThePortIsTaken()
+    {
+        var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            var port = ((IPEndPoint)taken.LocalEndpoint).Port;
+
+            var result = await TallyProcess.RunAsync("serve", "--data", _data, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Equal($"error: The dashboard cannot listen on 127.0.0.1:{port}: Address already in use. Choose another --port, or --port 0.", result.Stderr.Trim());
+            Assert.DoesNotContain("   at ", result.Stdout + result.Stderr);
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Serve_ReadsTheTokenFromTheEnvironment()
     {
         // A token too short to accept proves TALLY_Dashboard__Token is read, without anything listening.

@@ -69,6 +69,7 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
     {
         var tally = settings.EffectiveSettings();
         var dashboard = settings.DashboardOptions(tally);
+        dashboard?.EnsurePortIsFree();
         var store = settings.OpenStore();
         using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Tally.Configuration;
 
 namespace Tally.Cli.Dashboard;
@@ -12,6 +13,29 @@ internal sealed record DashboardOptions(IPAddress Bind, int Port, string? Token)
 
     /// <summary>Whether only this machine can connect (127.0.0.0/8 or ::1).</summary>
     public bool LoopbackOnly => IPAddress.IsLoopback(Bind);
+
+    /// <summary>
+    /// Fails with one clear sentence when the port is taken, before the scheduler starts (Kestrel would only fail after it,
+    /// with its stack trace in the log). Port 0 is always free.
+    /// </summary>
+    /// <exception cref="TallyException">InvalidArgument when the address cannot be listened on.</exception>
+    public void EnsurePortIsFree()
+    {
+        if (Port == 0) return;
+        var probe = new TcpListener(Bind, Port);
+        try
+        {
+            probe.Start();
+        }
+        catch (SocketException e)
+        {
+            throw TallyException.InvalidArgument($"The dashboard cannot listen on {Bind}:{Port}: {e.Message}. Choose another --port, or --port 0.");
+        }
+        finally
+        {
+            probe.Stop();
+        }
+    }
 
     /// <summary>
     /// The options over the settings: <paramref name="port"/>, <paramref name="bind"/> and <paramref name="token"/> when given,

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -238,6 +237,4 @@ internal static class DashboardServer
         }, ct);
         return Results.Bytes(body, "application/json; charset=utf-8");
     }
-
-    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
