@@ -56,6 +56,7 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
         {
             c.Connection.RemoteIpAddress = from;
             c.Request.Method = "GET";
+            c.Request.Host = new HostString("localhost");
             var query = path.IndexOf('?', StringComparison.Ordinal);
             c.Request.Path = query < 0 ? path : path[..query];
             if (query >= 0) c.Request.QueryString = new QueryString(path[query..]);
@@ -126,6 +127,37 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
 
         Assert.Equal(StatusCodes.Status401Unauthorized, response.StatusCode);
         Assert.Equal(StatusCodes.Status200OK, (await SendAsync(_withoutToken!, IPAddress.Loopback, "/api/runs")).Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task APostFromAnotherSitesPage_IsRefused_EvenFromThisMachine()
+    {
+        var forged = (await SendAsync(_withoutToken!, IPAddress.Loopback, "/api/hours/2026-11-24T13/runs", r =>
+        {
+            r.Method = "POST";
+            r.Headers.Origin = "http://attacker.example";
+        })).Response;
+        var own = (await SendAsync(_withoutToken!, IPAddress.Loopback, "/api/hours/2026-11-24T13/runs", r =>
+        {
+            r.Method = "POST";
+            r.Headers.Origin = $"http://{r.Host}";
+        })).Response;
+
+        Assert.Equal(StatusCodes.Status403Forbidden, forged.StatusCode);
+        // Past the check: no scheduler runs in this in-process app, so the rerun itself answers 503.
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, own.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("attacker.example", StatusCodes.Status400BadRequest)]
+    [InlineData("127.0.0.1:5080", StatusCodes.Status200OK)]
+    [InlineData("localhost:5080", StatusCodes.Status200OK)]
+    [InlineData("[::1]:5080", StatusCodes.Status200OK)]
+    public async Task ALoopbackOnlyDashboard_AnswersOnlyToThisMachinesNames(string host, int status)
+    {
+        var response = (await SendAsync(_withoutToken!, IPAddress.Loopback, "/api/runs", r => r.Host = new HostString(host))).Response;
+
+        Assert.Equal(status, response.StatusCode);
     }
 
     [Theory]
