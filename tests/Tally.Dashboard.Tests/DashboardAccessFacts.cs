@@ -218,6 +218,21 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_WithNoDashboard_RunsTheSchedulerAlone_AndExitsZeroOnSigterm()
+    {
+        var serve = TallyProcess.Start("serve", "--data", _data, "--no-dashboard", "--cron", "0 0 1 1 *");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!serve.Stdout.Contains("tick(s) to catch up", StringComparison.Ordinal) && !serve.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
+        serve.Terminate();
+        var result = await serve.EndAsync();
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("tick(s) to catch up", result.Stdout);
+        Assert.DoesNotContain("Now listening", result.Stdout);
+        Assert.DoesNotContain("Dashboard:", result.Stdout);
+    }
+
+    [Fact]
     public async Task Serve_ReadsTheTokenFromTheEnvironment()
     {
         // A token too short to accept proves TALLY_Dashboard__Token is read, without anything listening.
