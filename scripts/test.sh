@@ -25,6 +25,15 @@ if ! bash tests/s3rver/install.sh 2>&1 | tee -a "$log"; then
   status=1
 fi
 
+echo "== install Chromium and the Prometheus text parser for the dashboard's tests"
+# The browser tests drive Debian's Chromium through Playwright; the /metrics test parses with python3-prometheus-client.
+for install in scripts/install-chromium.sh scripts/install-prometheus-parser.sh; do
+  if ! bash "$install" 2>&1 | tee -a "$log"; then
+    echo "$install failed"
+    status=1
+  fi
+done
+
 echo "== xunit"
 dotnet test Tally.sln -c Release --no-build --nologo 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1

@@ -35,8 +35,9 @@ app.Configure(config =>
     config.AddCommand<ServeCommand>("serve")
         .WithDescription("Runs the workflow on a cron schedule (UTC) as a long-running service: each tick processes the hour before it; "
             + "at start it catches up ticks missed since the last scheduled run; after each tick it runs again the recent hours whose raw files changed. "
-            + "Stops cleanly on SIGTERM or Ctrl+C, recording the runs it cancels.")
+            + "Serves the web dashboard and its JSON API on http://127.0.0.1:5080 (--port, --bind, --token). Stops cleanly on SIGTERM or Ctrl+C, recording the runs it cancels.")
         .WithExample("serve", "--data", "./tally-data")
+        .WithExample("serve", "--data", "./tally-data", "--port", "8080", "--bind", "0.0.0.0", "--token", "\"$TALLY_TOKEN\"")
         .WithExample("serve", "--data", "./tally-data", "--cron", "'5 * * * *'", "--delay", "00:02:00");
     config.AddCommand<BackfillCommand>("backfill")
         .WithDescription("Runs the workflow (trigger backfill) for every hour from --from up to, not including, --to, oldest first, with a progress bar and a summary. "

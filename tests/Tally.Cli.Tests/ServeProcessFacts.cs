@@ -25,7 +25,8 @@ public sealed class ServeProcessFacts : IDisposable
             Assert.True(generated.ExitCode == 0, generated.ToString());
         }
 
-        var serve = TallyProcess.Start("serve", "--data", _data, "--cron", "* * * * *");
+        // --port 0: the dashboard takes any free port, so this test never collides with another serve on the default one.
+        var serve = TallyProcess.Start("serve", "--data", _data, "--cron", "* * * * *", "--port", "0");
         var clock = Stopwatch.StartNew();
         List<string[]> succeeded = [];
         while (succeeded.Count == 0)

@@ -112,7 +112,7 @@ internal static class QueryOutput
         return rows;
     }
 
-    private static void WriteValue(Utf8JsonWriter json, object? value)
+    internal static void WriteValue(Utf8JsonWriter json, object? value)
     {
         switch (value)
         {

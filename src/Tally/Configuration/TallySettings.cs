@@ -38,6 +38,8 @@ internal sealed class TallySettings
 
     public ScheduleSettings Schedule { get; set; } = new();
 
+    public DashboardSettings Dashboard { get; set; } = new();
+
     /// <summary>The engine options these settings imply.</summary>
     public TallyOptions ToOptions() => new() { RejectedThreshold = RejectedThreshold, MaxParallelism = Parallelism };
 

@@ -32,6 +32,10 @@ internal sealed class SchedulerService : BackgroundService
     private int _cancelled;
     private DateTimeOffset? _waitingUntil;
     private DateTimeOffset? _startedAt;
+    private CancellationToken? _stopping;
+
+    /// <summary>The longest single wait for a tick; longer ones are waited in steps.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
 
     /// <param name="afterRun">Called after each run, for example to deliver the events it stored; its failures are logged.</param>
     public SchedulerService(HourWorkflow workflow, RunStore runs, IObjectStore store, ScheduleSettings settings, TimeProvider time, ILogger logger,
@@ -80,6 +84,7 @@ internal sealed class SchedulerService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        lock (_gate) _stopping = stoppingToken;
         try
         {
             var start = _startedAt ?? _time.GetUtcNow();
@@ -129,8 +134,11 @@ internal sealed class SchedulerService : BackgroundService
             }
             var runAt = _scheduler.RunTime(tick);
             lock (_gate) _waitingUntil = runAt;
-            var wait = runAt - _time.GetUtcNow();
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+            // Task.Delay refuses waits over ~49.7 days (a yearly cron's next tick); wait in steps of at most a day.
+            for (var wait = runAt - _time.GetUtcNow(); wait > TimeSpan.Zero; wait = runAt - _time.GetUtcNow())
+            {
+                await Task.Delay(wait < MaxWait ? wait : MaxWait, _time, stop).ConfigureAwait(false);
+            }
             cursor = runAt;
             var run = Launch(tick, RunTrigger.Schedule, stop);
             Track(LateDataAfterAsync(run, stop));
@@ -160,6 +168,20 @@ internal sealed class SchedulerService : BackgroundService
         {
             _logger.LogError(e, "Looking for late data failed; the next tick looks again.");
         }
+    }
+
+    /// <summary>
+    /// Starts a run of <paramref name="hour"/> now (trigger <c>manual</c>, for the dashboard's rerun button), under the same rules as
+    /// the schedule's runs: it takes a run slot (<see cref="ScheduleSettings.MaxConcurrentRuns"/>), waits for a run of the hour going
+    /// on in this process, and skips the hour when another process holds it. Returns false when the service is not running.
+    /// </summary>
+    internal bool TryLaunchManual(HourWindow hour)
+    {
+        CancellationToken? stopping;
+        lock (_gate) stopping = _stopping;
+        if (stopping is not { IsCancellationRequested: false } stop) return false;
+        _ = Launch(ScheduledTick.For(hour), RunTrigger.Manual, stop);
+        return true;
     }
 
     /// <summary>Starts a run of <paramref name="tick"/>'s hour after any run of that hour going on in this process.</summary>

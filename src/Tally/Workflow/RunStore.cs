@@ -246,7 +246,7 @@ internal sealed class RunStore(StateDatabase db)
         _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
     };
 
-    private static RunTrigger ParseTrigger(string text) =>
+    internal static RunTrigger ParseTrigger(string text) =>
         Enum.GetValues<RunTrigger>().FirstOrDefault(t => TriggerName(t) == text, RunTrigger.Manual);
 
     private const string RunColumns =

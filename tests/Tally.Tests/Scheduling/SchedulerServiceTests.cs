@@ -73,6 +73,25 @@ public sealed class SchedulerServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task AYearlyCron_KeepsTheServiceWaiting_AndAManualLaunchRunsTheHourAtOnce()
+    {
+        WriteHits(H13, 5, "a.json", "DE", "FR", "DE");
+        _harness.Settings.Schedule.Cron = "0 0 1 1 *"; // the next tick is months away: more than Task.Delay takes at once
+        var service = await StartAsync();
+        await IdleAsync(service);
+
+        Assert.True(service.TryLaunchManual(H13));
+        await WaitForAsync(() => Runs() is [(_, _, "succeeded", _)], "the manual run");
+        _clock.Advance(TimeSpan.FromDays(3));
+        await IdleAsync(service);
+
+        Assert.False(service.ExecuteTask!.IsCompleted, service.ExecuteTask.Exception?.ToString());
+        await service.StopAsync(CancellationToken.None);
+        Assert.Equal([("2026-11-24T13", "manual", "succeeded", "")], Runs());
+        Assert.False(service.TryLaunchManual(H13));
+    }
+
+    [Fact]
     public async Task AfterAFiveHourOutage_TheMissedHoursRunOnStart_InOrder_OnceEach()
     {
         // The schedule last ran the 09:00 tick (hour 08); the service was down until 14:30.

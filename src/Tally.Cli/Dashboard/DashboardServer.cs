@@ -1,0 +1,240 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tally.Cli.Commands;
+using Tally.Query;
+using Tally.Scheduling;
+using Tally.Workflow;
+
+namespace Tally.Cli.Dashboard;
+
+/// <summary>
+/// The dashboard's pages and JSON API on a <see cref="WebApplication"/>: the access check first, then the pages (embedded),
+/// <c>/api/…</c>, <c>/healthz</c> and <c>/metrics</c>. API errors are JSON <c>{"error": "…"}</c> with 400 (bad input or a refused
+/// statement), 404 (nothing by that name) or 503 (storage or the scheduler unavailable).
+/// </summary>
+internal static class DashboardServer
+{
+    /// <summary>The most rows <c>/api/query</c> returns; the response says when there were more.</summary>
+    public const int MaxQueryRows = 1000;
+
+    public static void Map(WebApplication app, DashboardContext context, DashboardOptions options)
+    {
+        var access = new DashboardAccess(options);
+        app.Use((http, next) => access.InvokeAsync(http, next));
+        app.Use(ErrorsAsJsonAsync);
+
+        app.MapGet("/", () => StaticAssets.Serve("index.html"));
+        app.MapGet("/runs/{id}", (string id) => StaticAssets.Serve("run.html"));
+        app.MapGet("/tables", () => StaticAssets.Serve("tables.html"));
+        app.MapGet("/charts", () => StaticAssets.Serve("charts.html"));
+        app.MapGet("/sql", () => StaticAssets.Serve("sql.html"));
+        app.MapGet("/assets/{name}", (string name) => StaticAssets.Serve(name));
+
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/metrics", async (CancellationToken ct) =>
+            Results.Text(PrometheusText.Write(await context.Statistics.TotalsAsync(ct)), PrometheusText.ContentType));
+
+        var api = app.MapGroup("/api");
+        api.MapGet("/runs", (string? hour, string? status, int? limit, CancellationToken ct) => ListRunsAsync(context, hour, status, limit, ct));
+        api.MapGet("/runs/{id}", (string id, CancellationToken ct) => ShowRunAsync(context, id, ct));
+        api.MapGet("/hours", (int? days, CancellationToken ct) => HoursAsync(context, days, ct));
+        api.MapPost("/hours/{hour}/runs", (string hour, HttpContext http) => RerunAsync(context, hour, http));
+        api.MapGet("/tables", (int? partitions, CancellationToken ct) => TablesAsync(context, partitions, ct));
+        api.MapPost("/query", (QueryRequest? request, CancellationToken ct) => QueryAsync(context, request, ct));
+        api.MapGet("/charts/hourly", (int? days, int? top, CancellationToken ct) => DashboardCharts.HourlyAsync(context, days, top, ct));
+        api.MapGet("/charts/hour/{hour}", (string hour, int? top, CancellationToken ct) => DashboardCharts.HourAsync(context, ParseHour(hour), top, ct));
+        api.MapFallback(() => Results.NotFound(new ApiError("There is no such API endpoint; see the README's Dashboard section.")));
+    }
+
+    /// <summary>A <see cref="TallyException"/> becomes a JSON error with its status code; anything else a logged 500.</summary>
+    private static async Task ErrorsAsJsonAsync(HttpContext http, RequestDelegate next)
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (TallyException e) when (!http.Response.HasStarted)
+        {
+            http.Response.StatusCode = e.Kind switch
+            {
+                TallyErrorKind.NotFound => StatusCodes.Status404NotFound,
+                TallyErrorKind.Transient => StatusCodes.Status503ServiceUnavailable,
+                _ => StatusCodes.Status400BadRequest,
+            };
+            await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
+        }
+        catch (BadHttpRequestException e) when (!http.Response.HasStarted)
+        {
+            http.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !http.Response.HasStarted)
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Dashboard").LogError(e, "{Method} {Path} failed.", http.Request.Method, http.Request.Path);
+            http.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            await http.Response.WriteAsJsonAsync(new ApiError($"Unexpected error: {e.Message}"));
+        }
+    }
+
+    /// <exception cref="TallyException">InvalidArgument when <paramref name="text"/> is not a whole UTC hour.</exception>
+    internal static HourWindow ParseHour(string text) => HourWindow.TryParse(text, out var hour)
+        ? hour
+        : throw TallyException.InvalidArgument($"'{text}' is not an hour; write it as yyyy-MM-ddTHH (UTC), for example 2026-11-24T13.");
+
+    private static async Task<IResult> ListRunsAsync(DashboardContext context, string? hour, string? status, int? limit, CancellationToken ct)
+    {
+        HourWindow? h = hour is null ? null : ParseHour(hour);
+        if (status is not null && !RunStatuses.All.Contains(status))
+        {
+            throw TallyException.InvalidArgument($"status must be one of {string.Join(", ", RunStatuses.All)}, not '{status}'.");
+        }
+        if (limit is < 1 or > 10000) throw TallyException.InvalidArgument("limit must be between 1 and 10000.");
+        await context.State.Runs.MarkAbandonedAsync(TimeProvider.System.GetUtcNow(), ct);
+        var runs = await context.State.Runs.ListAsync(h, status, limit ?? 100, ct);
+        return Results.Json(new JsonArray([.. runs.Select(r => (JsonNode)RunsListCommand.RunJson(r))]));
+    }
+
+    private static async Task<IResult> ShowRunAsync(DashboardContext context, string id, CancellationToken ct)
+    {
+        var run = await context.State.Runs.FindAsync(id, ct) ?? throw TallyException.NotFound($"There is no run '{id}'.");
+        var steps = await context.State.Runs.ListStepsAsync(run.RunId, ct);
+        var events = await context.State.Outbox.ListAsync(run.RunId, 100, ct);
+        var deliveries = new List<Events.EventDelivery>();
+        foreach (var e in events) deliveries.AddRange(await context.State.Outbox.DeliveriesAsync(e.EventId, ct));
+        var json = RunsListCommand.RunJson(run);
+        json["duration_seconds"] = run.EndedAt is { } end ? (end - run.StartedAt).TotalSeconds : null;
+        json["steps"] = new JsonArray([.. steps.Select(s => (JsonNode)new JsonObject
+        {
+            ["state"] = s.State, ["attempt"] = s.Attempt, ["started_at"] = s.StartedAt, ["ended_at"] = s.EndedAt,
+            ["duration_seconds"] = s.EndedAt is { } e ? (e - s.StartedAt).TotalSeconds : null, ["outcome"] = s.Outcome, ["error"] = s.Error,
+        })]);
+        json["events"] = new JsonArray([.. events.Select(e => (JsonNode)EventsListCommand.EventJson(e, deliveries))]);
+        return Results.Json(json);
+    }
+
+    private static async Task<IResult> HoursAsync(DashboardContext context, int? days, CancellationToken ct)
+    {
+        var count = days ?? 7;
+        if (count is < 1 or > 366) throw TallyException.InvalidArgument("days must be between 1 and 366.");
+        var now = TimeProvider.System.GetUtcNow();
+        await context.State.Runs.MarkAbandonedAsync(now, ct);
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var from = HourWindow.Containing(today.AddDays(1 - count));
+        var hours = await context.Statistics.HoursAsync(from, ct);
+        return Results.Json(new JsonObject
+        {
+            ["from"] = from.ToString(),
+            ["to"] = HourWindow.Containing(today.AddDays(1)).AddHours(-1).ToString(),
+            ["now"] = HourWindow.Containing(now).ToString(),
+            ["days"] = count,
+            ["hours"] = new JsonArray([.. hours.Select(h => (JsonNode)new JsonObject
+            {
+                ["hour"] = h.Hour.ToString(), ["status"] = h.Status, ["trigger"] = RunStore.TriggerName(h.Trigger), ["run_id"] = h.RunId,
+                ["runs"] = h.Runs, ["started_at"] = h.StartedAt, ["ended_at"] = h.EndedAt,
+            })]),
+        });
+    }
+
+    /// <summary>Starts a manual run of the hour through the scheduler (its run limit, one run of an hour at a time) and answers 202.</summary>
+    private static async Task<IResult> RerunAsync(DashboardContext context, string text, HttpContext http)
+    {
+        var hour = ParseHour(text);
+        var scheduler = http.RequestServices.GetService<SchedulerService>();
+        var requestedAt = TimeProvider.System.GetUtcNow();
+        if (scheduler is null || !scheduler.TryLaunchManual(hour))
+        {
+            return Results.Json(new ApiError("The scheduler is not running, so no run can be started now."), statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+        // The run is recorded once it has a slot and the hour's lease; name it when that happens within a moment.
+        var poll = $"/api/runs?hour={hour}";
+        for (var i = 0; i < 40; i++)
+        {
+            var latest = await context.State.Runs.ListAsync(hour, null, 1, http.RequestAborted);
+            if (latest is [var run] && run.Trigger == RunTrigger.Manual && run.StartedAt >= requestedAt.AddSeconds(-1))
+            {
+                return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = "manual", ["run_id"] = run.RunId, ["status"] = run.Status, ["location"] = $"/api/runs/{run.RunId}" },
+                    statusCode: StatusCodes.Status202Accepted);
+            }
+            await Task.Delay(50, http.RequestAborted);
+        }
+        http.Response.Headers.Location = poll;
+        return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = "manual", ["run_id"] = null, ["status"] = "queued", ["location"] = poll },
+            statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> TablesAsync(DashboardContext context, int? partitions, CancellationToken ct)
+    {
+        var shown = partitions ?? 48;
+        if (shown is < 0 or > 10000) throw TallyException.InvalidArgument("partitions must be between 0 and 10000.");
+        var tables = new JsonArray();
+        foreach (var summary in await context.Catalog.ListTablesAsync(ct))
+        {
+            var t = summary.Table;
+            var parts = shown == 0 ? [] : await context.Catalog.ListPartitionsAsync(t.Database, t.Name, ct);
+            tables.Add(new JsonObject
+            {
+                ["database"] = t.Database, ["name"] = t.Name, ["format"] = t.Format, ["location"] = t.Location,
+                ["columns"] = new JsonArray([.. t.Columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.CatalogType })]),
+                ["partition_keys"] = new JsonArray([.. t.PartitionKeys.Select(c => (JsonNode)JsonValue.Create(c.Name))]),
+                ["partitions"] = summary.Partitions, ["rows"] = summary.Rows, ["bytes"] = summary.Bytes,
+                ["recent_partitions"] = new JsonArray([.. parts.OrderByDescending(p => p.Location, StringComparer.Ordinal).Take(shown).Select(p => (JsonNode)new JsonObject
+                {
+                    ["values"] = new JsonArray([.. p.Values.Select(v => (JsonNode)JsonValue.Create(v))]), ["location"] = p.Location,
+                    ["rows"] = p.Rows, ["bytes"] = p.Bytes, ["run_id"] = p.RunId, ["written_at"] = p.WrittenAt,
+                })]),
+            });
+        }
+        return Results.Json(tables);
+    }
+
+    internal sealed record QueryRequest(string? Sql);
+
+    private static async Task<IResult> QueryAsync(DashboardContext context, QueryRequest? request, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request?.Sql)) throw TallyException.InvalidArgument("Give the statement as {\"sql\": \"SELECT …\"}.");
+        var body = await context.QueryAsync((service, token) =>
+        {
+            using var result = service.Execute(request.Sql, token);
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            {
+                json.WriteStartObject();
+                json.WriteStartArray("columns");
+                foreach (var c in result.Columns)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("name", c.Name);
+                    json.WriteString("type", c.Type);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+                json.WriteStartArray("rows");
+                long count = 0;
+                var truncated = false;
+                foreach (var row in result.Rows)
+                {
+                    if (count == MaxQueryRows)
+                    {
+                        truncated = true;
+                        break;
+                    }
+                    json.WriteStartArray();
+                    foreach (var value in row) QueryOutput.WriteValue(json, value);
+                    json.WriteEndArray();
+                    count++;
+                }
+                json.WriteEndArray();
+                json.WriteNumber("row_count", count);
+                json.WriteBoolean("truncated", truncated);
+                json.WriteEndObject();
+            }
+            return buffer.ToArray();
+        }, ct);
+        return Results.Bytes(body, "application/json; charset=utf-8");
+    }
+}

@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Playwright;
+
+namespace Tally.Dashboard.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
+{
+    public const string Name = "dashboard";
+}
+
+/// <summary>
+/// Generated data with a known history, made by the real <c>tally</c> processes, and one <c>tally serve</c> over it:
+/// <list type="bullet">
+/// <item><see cref="FailedHour"/>: 2,000 hits plus a file of 100 records whose GroupID is not an integer, so its manual run fails (5 % rejected, over the 1 % threshold);</item>
+/// <item><see cref="ManualHour"/>: 2,000 hits, run by <c>tally run</c> (trigger manual), succeeded;</item>
+/// <item><see cref="LateDataHour"/>: 2,000 hits run by <c>tally run</c>, then 100 more in a late file that a first <c>tally serve</c>
+/// (a cron ticking every second) picks up after a tick and runs again (trigger late-data);</item>
+/// <item><see cref="CatchUpHour"/>: 2,000 hits, run by that first serve's ticks; the dashboard's serve then starts with a cron
+/// whose only recent tick fell between the two serves, so it catches that tick up (trigger catch-up). Its next tick is a year away.</item>
+/// </list>
+/// Also a Chromium (Debian's, through Playwright) and the folder the page screenshots go to.
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    public const int HitsPerHour = 2000;
+    public const int LateHits = 100;
+    public const int BadLines = 100;
+
+    public string Data { get; } = Path.Combine(Path.GetTempPath(), "tally-dash-" + Guid.NewGuid().ToString("N")[..8]);
+    public HourWindow FailedHour { get; private set; }
+    public HourWindow ManualHour { get; private set; }
+    public HourWindow LateDataHour { get; private set; }
+    public HourWindow CatchUpHour { get; private set; }
+    public Uri Url { get; private set; } = null!;
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+    public IBrowser Browser { get; private set; } = null!;
+    public string Screenshots { get; } = ScreenshotFolder();
+    public TimeSpan SetUpTime { get; private set; }
+
+    private TallyProcess? _serve;
+    private IPlaywright? _playwright;
+
+    public async Task InitializeAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        // The hours are relative to now; keep the set-up clear of an hour boundary so a tick cannot move to the next hour.
+        var now = DateTimeOffset.UtcNow;
+        var toNextHour = HourWindow.Containing(now).End - now;
+        if (toNextHour < TimeSpan.FromSeconds(90)) await Task.Delay(toNextHour + TimeSpan.FromSeconds(2));
+        var current = HourWindow.Containing(DateTimeOffset.UtcNow);
+        FailedHour = current.AddHours(-4);
+        ManualHour = current.AddHours(-3);
+        LateDataHour = current.AddHours(-2);
+        CatchUpHour = current.AddHours(-1);
+
+        Ok(await TallyProcess.RunAsync("generate", "--data", Data, "--hour", FailedHour.ToString(), "--hours", "4",
+            "--hits-per-hour", HitsPerHour.ToString(CultureInfo.InvariantCulture), "--seed", "7"));
+        WriteRaw(FailedHour, "00", "bad.json", Enumerable.Range(0, BadLines).Select(i => $$"""{"GroupID":"not a number {{i}}","CountryCode":"XX"}"""));
+        var failed = await TallyProcess.RunAsync("run", "--data", Data, "--hour", FailedHour.ToString());
+        Assert.True(failed.ExitCode == 1, failed.ToString());
+        Ok(await TallyProcess.RunAsync("run", "--data", Data, "--hour", ManualHour.ToString()));
+        Ok(await TallyProcess.RunAsync("run", "--data", Data, "--hour", LateDataHour.ToString()));
+        WriteRaw(LateDataHour, "59", "late.json", Enumerable.Range(0, LateHits).Select(i =>
+            $$"""{"GroupID":{{i}},"CountryCode":"NZ","UserAgent":"late-agent","Language":"en-NZ","Domain":"late.example","Timestamp":"{{LateDataHour.Start.UtcDateTime:yyyy-MM-dd}}T{{LateDataHour.Start.UtcDateTime:HH}}:59:30Z"}"""));
+
+        // A first serve ticking every second: schedule runs of the hour before now, and a late-data run of LateDataHour.
+        var first = TallyProcess.Start("serve", "--data", Data, "--port", "0", "--cron", "* * * * * *");
+        await WaitForAsync(first, () =>
+            Query("SELECT count(*) FROM runs WHERE trigger = 'schedule' AND status = 'succeeded'") is [[not "0"]]
+            && Query($"SELECT count(*) FROM runs WHERE trigger = 'late-data' AND status = 'succeeded' AND target_hour = '{LateDataHour}'") is [[not "0"]],
+            "a succeeded schedule run and a late-data run");
+        first.Terminate();
+        Ok(await first.EndAsync());
+
+        // The dashboard's serve: a cron whose only occurrence near now is one second after the last scheduled tick.
+        var last = Query("SELECT input FROM runs WHERE trigger = 'schedule'")
+            .Select(r => JsonDocument.Parse(r[0]).RootElement.GetProperty("target_datetime").GetDateTimeOffset()).Max();
+        var tick = new DateTimeOffset(Math.Max(last.UtcTicks, DateTimeOffset.UtcNow.UtcTicks) / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero).AddSeconds(1);
+        Assert.Equal(CatchUpHour, HourWindow.Containing(tick.AddHours(-1)));
+        while (DateTimeOffset.UtcNow < tick.AddMilliseconds(300)) await Task.Delay(50);
+        var cron = string.Create(CultureInfo.InvariantCulture, $"{tick.Second} {tick.Minute} {tick.Hour} {tick.Day} {tick.Month} *");
+        _serve = TallyProcess.Start("serve", "--data", Data, "--port", "0", "--cron", cron);
+        Url = await _serve.DashboardUrlAsync();
+        Http.BaseAddress = Url;
+        await WaitForAsync(_serve, () =>
+            Query($"SELECT count(*) FROM runs WHERE trigger = 'catch-up' AND status = 'succeeded' AND target_hour = '{CatchUpHour}'") is [[not "0"]],
+            "the catch-up run");
+        try
+        {
+            (await Http.GetAsync("/healthz")).EnsureSuccessStatusCode();
+        }
+        catch (HttpRequestException e)
+        {
+            _serve.Terminate();
+            Assert.Fail($"The dashboard at {Url} does not answer ({e.Message}): {await _serve.EndAsync()}");
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+        SetUpTime = clock.Elapsed;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        _playwright?.Dispose();
+        Http.Dispose();
+        if (_serve is not null)
+        {
+            _serve.Terminate();
+            var ended = await _serve.EndAsync();
+            Assert.True(ended.ExitCode == 0, ended.ToString());
+        }
+        if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
+    }
+
+    /// <summary>A new page (its own browser context: no cookies or cache shared with other tests) that fails on script errors.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> NewPageAsync()
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Url.ToString(), ViewportSize = new ViewportSize { Width = 1300, Height = 900 } });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
+        return (context, page, errors);
+    }
+
+    public async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    public async Task<JsonElement> GetJsonAsync(string path)
+    {
+        using var response = await Http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>Rows of the state database (SQLite, read-only), as strings.</summary>
+    public List<string[]> Query(string sql)
+    {
+        var path = Path.Combine(Data, ".tally", "metastore.db");
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var rows = new List<string[]>();
+            while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)!).ToArray());
+            return rows;
+        }
+        catch (SqliteException)
+        {
+            return []; // The tables are being created.
+        }
+    }
+
+    private static async Task WaitForAsync(TallyProcess serve, Func<bool> done, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done())
+        {
+            if (serve.HasExited) Assert.Fail($"tally serve ended while waiting for {what}: {await serve.EndAsync()}");
+            if (clock.Elapsed > TimeSpan.FromSeconds(90))
+            {
+                serve.Terminate();
+                Assert.Fail($"No {what} within 90 s: {await serve.EndAsync()}");
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    private void WriteRaw(HourWindow hour, string minute, string name, IEnumerable<string> lines)
+    {
+        var s = hour.Start.UtcDateTime;
+        var folder = Path.Combine(Data, "raw_data", $"year={s:yyyy}", $"month={s:MM}", $"day={s:dd}", $"hour={s:HH}", $"minute={minute}");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, name), string.Join('\n', lines) + "\n");
+    }
+
+    private static void Ok(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
+
+    /// <summary><c>TestResults/dashboard-screenshots</c> at the top of the repository (ignored by git), emptied first.</summary>
+    private static string ScreenshotFolder()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tally.sln"))) dir = dir.Parent;
+        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "TestResults", "dashboard-screenshots");
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+}
