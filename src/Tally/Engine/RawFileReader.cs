@@ -297,7 +297,7 @@ internal sealed class RawFileReader
         Array.Clear(_slots);
         long timestampTicks = 0;
         var hasTimestamp = false;
-        p = SkipWhitespace(data, p + 1);
+        p = SkipSpace(data, p + 1);
         if (p >= data.Length) return false;
         if (data[p] == '}')
         {
@@ -322,15 +322,15 @@ internal sealed class RawFileReader
                     if (nameLength < 0 || data[nameStart + nameLength] != '"') return false;
                     field = FieldIndex(data.Slice(nameStart, nameLength));
                 }
-                p = SkipWhitespace(data, nameStart + nameLength + 1);
+                p = SkipSpace(data, nameStart + nameLength + 1);
                 if (p >= data.Length || data[p] != ':') return false;
-                p = SkipWhitespace(data, p + 1);
+                p = SkipSpace(data, p + 1);
                 if (p >= data.Length) return false;
                 var b = data[p];
                 if (b == '"')
                 {
                     var valueStart = p + 1;
-                    var valueLength = StringEnd(data, valueStart);
+                    var valueLength = StringEnd(data, valueStart, out var ascii);
                     if (valueLength < 0 || data[valueStart + valueLength] != '"') return false;
                     p = valueStart + valueLength + 1;
                     if (field >= 0)
@@ -345,7 +345,7 @@ internal sealed class RawFileReader
                                 hasTimestamp = true;
                                 break;
                             default:
-                                if (!Utf8.IsValid(value)) return false;
+                                if (!ascii && !Utf8.IsValid(value)) return false;
                                 break;
                         }
                         ref var slot = ref _slots[field];
@@ -379,11 +379,11 @@ internal sealed class RawFileReader
                 {
                     return false;
                 }
-                p = SkipWhitespace(data, p);
+                p = SkipSpace(data, p);
                 if (p >= data.Length) return false;
                 if (data[p] == ',')
                 {
-                    p = SkipWhitespace(data, p + 1);
+                    p = SkipSpace(data, p + 1);
                     continue;
                 }
                 if (data[p] != '}') return false;
@@ -404,10 +404,17 @@ internal sealed class RawFileReader
     /// than that); longer strings go on with the vectorized search.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StringEnd(ReadOnlySpan<byte> data, int start)
+    private static int StringEnd(ReadOnlySpan<byte> data, int start) => StringEnd(data, start, out _);
+
+    /// <inheritdoc cref="StringEnd(ReadOnlySpan{byte}, int)"/>
+    /// <param name="ascii">True when every byte before the end was seen to be ASCII (so the string is valid UTF-8); false
+    /// when some was not, or when the string was too long to look.</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int StringEnd(ReadOnlySpan<byte> data, int start, out bool ascii)
     {
         const ulong Ones = 0x0101010101010101UL, Highs = 0x8080808080808080UL;
         var i = start;
+        ulong high = 0;
         for (var limit = Math.Min(start + 32, data.Length - 8); i <= limit; i += 8)
         {
             unchecked
@@ -418,9 +425,17 @@ internal sealed class RawFileReader
                 // A byte is flagged when it is zero after the xor (a quote or a backslash) or below 0x20. Borrows can flag
                 // bytes above the first true one, never below it, so the lowest flag is exact.
                 var hits = ((quote - Ones) & ~quote | (backslash - Ones) & ~backslash | (word - Ones * 0x20) & ~word) & Highs;
-                if (hits != 0) return i - start + (BitOperations.TrailingZeroCount(hits) >> 3);
+                if (hits != 0)
+                {
+                    var at = BitOperations.TrailingZeroCount(hits) >> 3;
+                    high |= word & Highs & ((1UL << (at * 8)) - 1);
+                    ascii = high == 0;
+                    return i - start + at;
+                }
+                high |= word & Highs;
             }
         }
+        ascii = false;
         var rest = data[i..].IndexOfAny(StringStops);
         return rest < 0 ? -1 : i - start + rest;
     }
@@ -510,6 +525,11 @@ internal sealed class RawFileReader
             if (data[p] == '{' || data[p] == '[') return pos;
         }
     }
+
+    /// <summary><see cref="SkipWhitespace"/> without a call when there is nothing to skip, as between most tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SkipSpace(ReadOnlySpan<byte> data, int pos) =>
+        (uint)pos < (uint)data.Length && data[pos] > (byte)' ' ? pos : SkipWhitespace(data, pos);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SkipWhitespace(ReadOnlySpan<byte> data, int pos)

@@ -209,6 +209,37 @@ public sealed class RawContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_RejectsStringsThatAreNotValidUtf8_ShortOrLong_AndKeepsValidNonAscii()
+    {
+        // Bytes that are not UTF-8 (a lone continuation byte, a truncated sequence, an overlong '/') in a two-letter value,
+        // at the end of a 60-byte value and past the first 40 bytes of a long one; beside them valid non-ASCII values.
+        var longAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 ";
+        var lines = new List<byte[]>
+        {
+            Line("{\"CountryCode\": \"D", [0x80], "\", \"Domain\": \"a.com\"}"),
+            Line("{\"Domain\": \"" + new string('a', 57), [0xE2, 0x82], "\"}"),
+            Line("{\"UserAgent\": \"" + longAgent, [0xC0, 0xAF], " tail\"}"),
+            Line("{\"CountryCode\": \"DE\", \"Domain\": \"münchen.de\", \"UserAgent\": \"" + longAgent + "é\"}", []),
+            Line("{\"CountryCode\": \"DE\", \"Domain\": \"straße.de\"}", []),
+        };
+        var key = DataLayout.RawMinutePrefix(Hour, 0) + "/utf8.json";
+        _data.WriteRawBytes(key, lines.SelectMany(l => l).ToArray());
+
+        var (report, tables) = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 });
+
+        Assert.Equal(2, report.Records);
+        Assert.Equal(3, report.Rejected);
+        Assert.Equal(["DE|2"], tables["hits_by_country"]);
+        Assert.Equal(["NULL|münchen.de|1", "NULL|straße.de|1"], tables["hits_by_domain_and_groupid"].Order(StringComparer.Ordinal));
+        var reasons = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour)))
+            .Select(l => JsonSerializer.Deserialize<JsonElement>(l).GetProperty("reason").GetString()).ToList();
+        Assert.Equal(["CountryCode is not valid UTF-8", "Domain is not valid UTF-8", "UserAgent is not valid UTF-8"], reasons);
+
+        static byte[] Line(string before, byte[] bad, string after = "") =>
+            [.. Encoding.UTF8.GetBytes(before), .. bad, .. Encoding.UTF8.GetBytes(after + "\n")];
+    }
+
+    [Fact]
     public async Task Run_CountsAFiveThousandCharacterUserAgent()
     {
         var agent = "Mozilla/5.0 " + new string('x', 4988);
