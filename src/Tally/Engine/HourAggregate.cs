@@ -154,6 +154,12 @@ internal sealed class HourAggregate
         var mapped = new int[fields.Count];
         for (var s = 0; s < _specFields.Length; s++)
         {
+            if (_specFields[s] is [var left, var right])
+            {
+                // Two fields: pair counter to pair counter, row by row.
+                _final[s]!.AddAll(other._final[s]!, map[left], map[right]);
+                continue;
+            }
             foreach (var count in other.Groups(s, ids))
             {
                 foreach (var f in _specFields[s]) mapped[f] = map[f][ids[f]];

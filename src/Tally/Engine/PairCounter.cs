@@ -66,6 +66,21 @@ internal sealed class PairCounter
         _pendingHead = (head + 1) & (Lag - 1);
     }
 
+    /// <summary>Adds every count of <paramref name="other"/>, its ids translated by <paramref name="leftMap"/> and <paramref name="rightMap"/>.</summary>
+    public void AddAll(PairCounter other, int[] leftMap, int[] rightMap)
+    {
+        other.Flush();
+        for (var left = 0; left < other._rows.Length; left++)
+        {
+            if (other._rowCounts[left] == 0) continue;
+            var to = leftMap[left];
+            foreach (var entry in other._rows[left]!)
+            {
+                if (entry.RightPlusOne != 0) Add(to, rightMap[entry.RightPlusOne - 1], entry.Count);
+            }
+        }
+    }
+
     /// <summary>Adds what <see cref="AddOneLater"/> has kept back.</summary>
     public void Flush()
     {
