@@ -65,6 +65,8 @@ internal sealed class RawFileReader
     private readonly HourAggregate _aggregate;
     private readonly RejectLog _rejects;
     private readonly HourWindow _hour;
+    private readonly ulong _hourPrefixHead;   // "yyyy-MM-" of the hour
+    private readonly ulong _hourPrefixTail;   // "ddTHH" of the hour, in the low five bytes
     private readonly Slot[] _slots = new Slot[RawSchema.Fields.Count];
     private byte[] _buffer;
     private byte[] _scratch = new byte[4096];
@@ -83,6 +85,32 @@ internal sealed class RawFileReader
         _aggregate = aggregate;
         _rejects = rejects;
         _hour = hour;
+        Span<byte> prefix = stackalloc byte[16];
+        Encoding.ASCII.GetBytes(hour.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture), prefix);
+        _hourPrefixHead = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        _hourPrefixTail = BinaryPrimitives.ReadUInt64LittleEndian(prefix[8..]) & 0xFF_FFFF_FFFFUL;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is exactly <c>yyyy-MM-ddTHH:mm:ssZ</c> or <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> within this
+    /// reader's hour, the timestamps almost every record has: then it is valid and inside the hour without computing its
+    /// ticks. Anything else (other hours, offsets, other precisions, leap seconds) goes to the full parser.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool IsPlainTimestampOfTheHour(ReadOnlySpan<byte> value)
+    {
+        if (value.Length is not (20 or 24)
+            || BinaryPrimitives.ReadUInt64LittleEndian(value) != _hourPrefixHead
+            || (BinaryPrimitives.ReadUInt64LittleEndian(value[8..]) & 0xFF_FFFF_FFFFUL) != _hourPrefixTail
+            || value[13] != ':' || value[16] != ':' || value[^1] != 'Z'
+            || !IsDigitPair(value[14], value[15], '5') || !IsDigitPair(value[17], value[18], '5'))
+        {
+            return false;
+        }
+        return value.Length == 20 || (value[19] == '.' && IsDigit(value[20]) && IsDigit(value[21]) && IsDigit(value[22]));
+
+        static bool IsDigit(byte b) => unchecked((uint)(b - '0')) <= 9;
+        static bool IsDigitPair(byte tens, byte ones, char maxTens) => tens >= '0' && tens <= maxTens && IsDigit(ones);
     }
 
     /// <summary>Reads every record of <paramref name="stream"/>, which holds the file <paramref name="file"/>.</summary>
@@ -341,7 +369,8 @@ internal sealed class RawFileReader
                             case RawFieldType.Int64:
                                 return false;
                             case RawFieldType.Timestamp:
-                                if (!Iso8601.TryParseUtcTicks(value, out timestampTicks)) return false;
+                                if (IsPlainTimestampOfTheHour(value)) timestampTicks = _hour.Start.UtcTicks;
+                                else if (!Iso8601.TryParseUtcTicks(value, out timestampTicks)) return false;
                                 hasTimestamp = true;
                                 break;
                             default:

@@ -174,6 +174,36 @@ public sealed class RawContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_TellsTimestampsOfTheHourFromOthers_AtEveryBoundary_AndRejectsImpossibleTimes()
+    {
+        _data.WriteRaw(Hour, 0, "shapes.json", """
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:00:00Z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:00:00.000Z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:59:59.999Z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:59:59Z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:30:00.5Z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T13:30:00.123z"}
+            {"CountryCode": "in", "Timestamp": "2026-11-24T14:30:00.000+01:00"}
+            {"CountryCode": "out", "Timestamp": "2026-11-24T14:00:00.000Z"}
+            {"CountryCode": "out", "Timestamp": "2026-11-24T12:59:59.999Z"}
+            {"CountryCode": "out", "Timestamp": "2026-11-25T13:00:00.000Z"}
+            {"CountryCode": "out", "Timestamp": "2025-11-24T13:00:00Z"}
+            {"CountryCode": "bad", "Timestamp": "2026-11-24T13:60:00Z"}
+            {"CountryCode": "bad", "Timestamp": "2026-11-24T13:59:60.000Z"}
+            {"CountryCode": "bad", "Timestamp": "2026-11-24T13:5x:00.000Z"}
+            {"CountryCode": "bad", "Timestamp": "2026-11-24T13:00:00.00xZ"}
+            {"CountryCode": "bad", "Timestamp": "2026-11-24T13-00-00.000Z"}
+            """);
+
+        var (report, tables) = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 });
+
+        Assert.Equal(11, report.Records);
+        Assert.Equal(4, report.OutsideWindow);
+        Assert.Equal(5, report.Rejected);
+        Assert.Equal(["in|7", "out|4"], tables["hits_by_country"]);
+    }
+
+    [Fact]
     public async Task Run_KeepsSixtyFourBitGroupIds()
     {
         _data.WriteRaw(Hour, 0, "big.json", """
