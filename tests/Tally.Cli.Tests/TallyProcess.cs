@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Tally.Dashboard.Tests;
+namespace Tally.Cli.Tests;
 
 /// <summary>What one <c>tally</c> process printed and how it ended.</summary>
 internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr, string Args)
@@ -11,7 +11,10 @@ internal sealed record ProcessResult(int ExitCode, string Stdout, string Stderr,
     public override string ToString() => $"tally {Args}: exit {ExitCode}\n[stdout]\n{Stdout}\n[stderr]\n{Stderr}";
 }
 
-/// <summary>The real <c>tally</c> app (built next to the tests) as a child process, its output captured as it comes.</summary>
+/// <summary>
+/// The real <c>tally</c> app (built next to the tests) as a child process, its output captured as it comes. Shared by the
+/// command line's and the dashboard's process tests (the dashboard's project links this file).
+/// </summary>
 internal sealed partial class TallyProcess
 {
     private readonly Process _process;
@@ -74,6 +77,13 @@ internal sealed partial class TallyProcess
         Terminate();
         Assert.Fail($"tally serve did not log its dashboard address within 60 s: {await EndAsync()}");
         return null!;
+    }
+
+    /// <summary>Kills the process at once (SIGKILL: no cleanup runs) and waits until it is gone.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     /// <summary>Sends SIGTERM (what systemd and <c>kill</c> send), through the <c>kill</c> command.</summary>
