@@ -186,6 +186,42 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Serve_BoundBeyondLoopback_OverARealConnectionFromANonLoopbackAddress_RefusesWithoutTheToken()
+    {
+        // A connection to this machine's own network address comes from that address, not from loopback: a real request
+        // "from another machine" without leaving this one.
+        var address = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == System.Net.NetworkInformation.OperationalStatus.Up)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        Assert.True(address is not null, "This test needs a network interface with an IPv4 address besides loopback.");
+        var serve = TallyProcess.Start([("TALLY_Dashboard__Token", Token)], "serve", "--data", _data, "--bind", "0.0.0.0", "--port", "0", "--cron", "0 0 1 1 *");
+        try
+        {
+            var url = await serve.DashboardUrlAsync();
+            var remote = new UriBuilder(url) { Host = address.ToString() }.Uri;
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+            using var anonymous = await http.GetAsync(new Uri(remote, "/api/runs"));
+            using var wrong = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(remote, "/api/runs")) { Headers = { { "Authorization", "Bearer wrong-token-0123456789" } } });
+            using var bearer = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, new Uri(remote, "/api/runs")) { Headers = { { "Authorization", $"Bearer {Token}" } } });
+            using var local = await http.GetAsync(new Uri(new UriBuilder(url) { Host = "127.0.0.1" }.Uri, "/api/runs"));
+
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.Contains("access token", await anonymous.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        }
+        finally
+        {
+            serve.Terminate();
+            var result = await serve.EndAsync();
+            Assert.True(result.ExitCode == 0, result.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Serve_RefusesToStart_WhenBoundBeyondLoopbackWithoutAToken()
     {
         var result = await TallyProcess.RunAsync("serve", "--data", _data, "--bind", "0.0.0.0", "--port", "0");
