@@ -8,6 +8,14 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancellation.Cancel();
 };
+// SIGTERM (kill, systemd, a container stopping) stops a command as Ctrl+C does: the runs going on are cancelled and
+// recorded as such instead of being cut off. `tally serve`'s host handles SIGTERM itself, and exits 0.
+using var sigterm = args is ["serve", ..] ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+    System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+    {
+        context.Cancel = true;
+        cancellation.Cancel();
+    });
 
 // Redirected output is read by programs and pasted into tickets: never wrap it at Spectre's 80-column guess.
 if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 240;

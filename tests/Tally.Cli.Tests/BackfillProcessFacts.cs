@@ -68,6 +68,37 @@ public sealed class BackfillProcessFacts : IDisposable
         Assert.StartsWith("run-", failed.GetProperty("run_id").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Sigterm_CancelsTheRunGoingOn_StartsNoMore_AndExits130_WithNothingLeftRunning()
+    {
+        var generated = await Tally.RunAsync("generate", "--data", Data, "--hour", From, "--hours", "4", "--hits-per-hour", "500");
+        Assert.True(generated.ExitCode == 0, generated.ToString());
+        // The second hour waits at a named pipe, so SIGTERM surely finds it running.
+        using var gate = new RawGate(Data, HourWindow.Parse("2026-11-01T01"));
+        var backfill = TallyProcess.Start("backfill", "--data", Data, "--from", From, "--to", "2026-11-01T04", "--format", "json");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Metastore.RowsIfAny(Path.Combine(Data, ".tally"), "SELECT target_hour FROM runs WHERE status = 'running'") is not [["2026-11-01T01"]])
+        {
+            if (backfill.HasExited) Assert.Fail($"backfill ended before the gated hour ran: {await backfill.EndAsync()}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the gated hour did not start running within 60 s");
+            await Task.Delay(20);
+        }
+
+        backfill.Terminate();
+        await gate.OpenAsync(); // a read blocked in the pipe cannot be interrupted; once it returns, the run sees the cancellation
+        var result = await backfill.EndAsync();
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+        using var summary = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(
+            ["2026-11-01T00 succeeded", "2026-11-01T01 cancelled", "2026-11-01T02 cancelled", "2026-11-01T03 cancelled"],
+            summary.RootElement.GetProperty("runs").EnumerateArray().Select(r => $"{r.GetProperty("hour").GetString()} {r.GetProperty("outcome").GetString()}"));
+        Assert.Equal(
+            [["2026-11-01T00", "succeeded"], ["2026-11-01T01", "cancelled"]],
+            Metastore.Rows(Path.Combine(Data, ".tally"), "SELECT target_hour, status FROM runs ORDER BY target_hour"));
+        Assert.Empty(Metastore.Rows(Path.Combine(Data, ".tally"), "SELECT * FROM leases"));
+    }
+
     [Theory]
     [InlineData("--from 2026-11-02T00 --to 2026-11-01T00", "must come after --from")]
     [InlineData("--from 2026-11-01 --to 2026-11-02T00", "--from '2026-11-01' is not an hour")]

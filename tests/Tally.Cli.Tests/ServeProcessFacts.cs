@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
 
 namespace Tally.Cli.Tests;
 
@@ -54,17 +53,5 @@ public sealed class ServeProcessFacts : IDisposable
         return process.EndAsync().GetAwaiter().GetResult().ToString();
     }
 
-    private List<string[]> TryQuery(string sql)
-    {
-        var path = Path.Combine(_data, ".tally", "metastore.db");
-        if (!File.Exists(path)) return [];
-        try
-        {
-            return Metastore.Rows(Path.GetDirectoryName(path)!, sql);
-        }
-        catch (SqliteException)
-        {
-            return []; // The tables are being created.
-        }
-    }
+    private List<string[]> TryQuery(string sql) => Metastore.RowsIfAny(Path.Combine(_data, ".tally"), sql);
 }

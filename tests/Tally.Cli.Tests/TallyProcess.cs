@@ -104,7 +104,8 @@ internal sealed partial class TallyProcess
         catch (OperationCanceledException)
         {
             _process.Kill(entireProcessTree: true);
-            Assert.Fail($"tally {_args} did not end within 90 s.");
+            _process.WaitForExit();
+            lock (_stdout) lock (_stderr) Assert.Fail($"tally {_args} did not end within 90 s.\n[stdout]\n{_stdout}\n[stderr]\n{_stderr}");
         }
         _process.WaitForExit(); // flushes the asynchronous output readers
         lock (_stdout) lock (_stderr) return new ProcessResult(_process.ExitCode, _stdout.ToString(), _stderr.ToString(), _args);

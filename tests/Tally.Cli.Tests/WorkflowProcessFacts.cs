@@ -35,7 +35,7 @@ public sealed class WorkflowProcessFacts(SharedHour big) : IClassFixture<SharedH
     [Fact]
     public async Task TwoRunsOfOneHour_OneRuns_TheOtherSaysItIsRunning_AndAThirdWaitsForIt()
     {
-        using var gate = new Gate(big.Data);
+        using var gate = new RawGate(big.Data, HourWindow.Parse(SharedHour.Hour));
         var first = TallyProcess.Start(Run("--format", "json"));
         var firstRunId = await WaitForRunningAsync(first);
 
@@ -66,7 +66,7 @@ public sealed class WorkflowProcessFacts(SharedHour big) : IClassFixture<SharedH
     [Fact]
     public async Task KilledRun_IsMarkedAbandoned_ByTheNextStart()
     {
-        using var gate = new Gate(big.Data);
+        using var gate = new RawGate(big.Data, HourWindow.Parse(SharedHour.Hour));
         var doomed = TallyProcess.Start(Run());
         var runId = await WaitForRunningAsync(doomed);
         doomed.Kill();
@@ -94,32 +94,6 @@ public sealed class WorkflowProcessFacts(SharedHour big) : IClassFixture<SharedH
         Assert.Equal("2026-11-23T23", json.GetProperty("target_hour").GetString());
         Assert.StartsWith("run-", json.GetProperty("run_id").GetString());
         Assert.True(Directory.Exists(Path.Combine(data, "aggregated_data", "hits_by_country", "year=2026", "month=11", "day=23", "hour=23")));
-    }
-
-    /// <summary>
-    /// A named pipe among the hour's raw files (the last one read: it has no size). A run that reaches it waits until the
-    /// test opens it and reads it as an empty file, so "while a run is going on" does not depend on how fast the engine is.
-    /// </summary>
-    private sealed class Gate : IDisposable
-    {
-        private readonly string _path;
-
-        public Gate(string data)
-        {
-            _path = Path.Combine(data, "raw_data", "year=2026", "month=11", "day=24", "hour=13", "minute=59", "zz-gate.json");
-            using var mkfifo = Process.Start("mkfifo", [_path]);
-            mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
-
-        /// <summary>Lets the run waiting at the gate (or the next to reach it) read it to its end.</summary>
-        public Task OpenAsync() => Task.Run(() =>
-        {
-            // Opening a pipe for writing waits for its reader; closing it at once is the reader's end of file.
-            using var writer = new FileStream(_path, FileMode.Open, FileAccess.Write);
-        }).WaitAsync(TimeSpan.FromSeconds(30));
-
-        public void Dispose() => File.Delete(_path);
     }
 
     /// <summary>Waits until <paramref name="process"/> has recorded its run as running and returns the run id.</summary>

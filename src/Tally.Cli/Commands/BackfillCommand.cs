@@ -158,7 +158,8 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
             $"{hour.Hour} succeeded in {hour.Elapsed.TotalMilliseconds:N0} ms ({hour.Run!.RunId})"),
         BackfillOutcome.Failed => $"{hour.Hour} FAILED{(hour.Run is { } run ? $" ({run.RunId})" : "")}: {hour.Reason}",
         BackfillOutcome.UpToDate => $"{hour.Hour} skipped: {hour.Reason}",
-        _ => $"{hour.Hour} not run: {hour.Reason}",
+        BackfillOutcome.Held => $"{hour.Hour} not run: {hour.Reason}",
+        _ => $"{hour.Hour} {hour.Reason}",
     };
 
     private static void PrintSummary(BackfillSummary summary)

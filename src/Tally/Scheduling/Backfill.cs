@@ -89,7 +89,7 @@ internal sealed class Backfill(HourWorkflow workflow, LateDataDetector detector)
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return End(BackfillOutcome.Cancelled, reason: "cancelled: the backfill was stopped");
+            return End(BackfillOutcome.Cancelled, reason: "cancelled while it ran (recorded as cancelled): the backfill was stopped");
         }
         catch (Exception e) when (e is TallyException or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException)
         {
