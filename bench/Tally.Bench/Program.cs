@@ -5,7 +5,6 @@ using DuckDB.NET.Data;
 using Tally;
 using Tally.Engine;
 using Tally.Storage;
-using Tally.Synthetic;
 
 // Usage:
 //   Tally.Bench [--records N] [--runs N] [--data DIR]   generate one hour (once) and compare Tally with DuckDB
@@ -18,31 +17,11 @@ if (args is ["s3", .. var s3Args]) return await S3Bench.RunAsync(s3Args);
 if (args is ["tally", var tallyDir]) return await Children.TallyAsync(tallyDir, hour);
 if (args is ["duckdb", var duckDir]) return Children.DuckDb(duckDir, hour);
 
-long records = 5_000_000;
-var runs = 5;
-var data = Path.Combine("bench", "data");
-for (var i = 0; i + 1 < args.Length; i += 2)
-{
-    switch (args[i])
-    {
-        case "--records": records = long.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-        case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-        case "--data": data = args[i + 1]; break;
-        default: Console.Error.WriteLine($"unknown option {args[i]}; see bench/README.md"); return 2;
-    }
-}
-data = Path.GetFullPath(data);
-var marker = Path.Combine(data, $".generated-{records}");
-if (!File.Exists(marker))
-{
-    if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
-    Directory.CreateDirectory(data);
-    Console.WriteLine($"Generating {records:N0} records for {hour} under {data} …");
-    var clock = Stopwatch.StartNew();
-    await new RawDataGenerator(new LocalObjectStore(data)).GenerateAsync(new GeneratorOptions(hour, 1, records, Seed: 42));
-    File.WriteAllText(marker, "");
-    Console.WriteLine($"Generated in {clock.Elapsed.TotalSeconds:N1} s");
-}
+if (BenchSupport.Options(args, "--records", "--runs", "--data") is not { } options) return 2;
+var records = options.Number("--records", 5_000_000);
+var runs = (int)options.Number("--runs", 5);
+var data = options.DataFolder(Path.Combine("bench", "data"));
+await BenchSupport.GenerateOnceAsync(data, hour, records);
 var rawBytes = Directory.GetFiles(Path.Combine(data, DataLayout.RawHourPrefix(hour)), "*.json", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 Console.WriteLine($"Input: {records:N0} records, {rawBytes / 1e9:N2} GB of JSON Lines, {Environment.ProcessorCount} cores. {runs} paired runs, alternating which goes first.");
 
@@ -84,14 +63,9 @@ static Measurement Measure(string file, string[] arguments)
 }
 
 static Measurement Summary(List<Measurement> all) => new(
-    Median(all.Select(m => m.Seconds)), (long)Median(all.Select(m => (double)m.PeakBytes)), Median(all.Select(m => m.ProcessSeconds)),
-    Median(all.Select(m => m.CpuSeconds)));
+    BenchSupport.Median(all.Select(m => m.Seconds)), (long)BenchSupport.Median(all.Select(m => (double)m.PeakBytes)), BenchSupport.Median(all.Select(m => m.ProcessSeconds)),
+    BenchSupport.Median(all.Select(m => m.CpuSeconds)));
 
-static double Median(IEnumerable<double> values)
-{
-    var sorted = values.Order().ToArray();
-    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-}
 
 internal sealed record Measurement(double Seconds, long PeakBytes, double ProcessSeconds = 0, double CpuSeconds = 0);
 

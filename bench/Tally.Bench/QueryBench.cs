@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Tally;
 using Tally.Engine;
 using Tally.Metastore;
@@ -24,21 +23,11 @@ internal static class QueryBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var hours = 720;
-        var runs = 9;
+        if (BenchSupport.Options(args, "--hours", "--runs", "--data") is not { } given) return 2;
+        var hours = (int)given.Number("--hours", 720);
+        var runs = (int)given.Number("--runs", 9);
         var hitsPerHour = 400;
-        var data = Path.Combine("bench", "data-query");
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            switch (args[i])
-            {
-                case "--hours": hours = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--data": data = args[i + 1]; break;
-                default: Console.Error.WriteLine($"unknown option {args[i]}; see bench/README.md"); return 2;
-            }
-        }
-        data = Path.GetFullPath(data);
+        var data = given.DataFolder(Path.Combine("bench", "data-query"));
         // The stored hours end with the target hour's day: 30 days of 24 hours for the default 720.
         var first = Target.AddHours(23 - Target.Hour - hours + 1);
         var options = new TallyOptions { Aggregations = [AggregationSpec.Defaults.Single(s => s.Table == "hits_by_country")] };
@@ -69,8 +58,8 @@ internal static class QueryBench
             }
             Console.WriteLine($"  run {run + 1}  one hour {one[^1] * 1000,8:N1} ms   full scan {all[^1] * 1000,8:N1} ms");
         }
-        var oneMedian = Median(one);
-        var allMedian = Median(all);
+        var oneMedian = BenchSupport.Median(one);
+        var allMedian = BenchSupport.Median(all);
         Console.WriteLine();
         Console.WriteLine($"one hour  ({oneRows:N0} rows)  median {oneMedian * 1000:N1} ms");
         Console.WriteLine($"full scan ({allRows:N0} rows)  median {allMedian * 1000:N1} ms");
@@ -105,11 +94,5 @@ internal static class QueryBench
     {
         using var result = service.Execute(sql);
         return result.Rows.LongCount();
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

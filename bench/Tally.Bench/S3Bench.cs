@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Globalization;
 using Tally;
 using Tally.Engine;
 using Tally.Storage;
-using Tally.Synthetic;
 
 /// <summary>
 /// One generated hour aggregated from an S3-compatible server (s3rver on 127.0.0.1, started here as the tests start it)
@@ -14,29 +12,11 @@ internal static class S3Bench
     public static async Task<int> RunAsync(string[] args)
     {
         var hour = HourWindow.Parse("2026-11-24T13");
-        long records = 1_000_000;
-        var runs = 5;
-        var data = Path.Combine("bench", "data-s3");
-        for (var i = 0; i + 1 < args.Length; i += 2)
-        {
-            switch (args[i])
-            {
-                case "--records": records = long.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--data": data = args[i + 1]; break;
-                default: Console.Error.WriteLine($"unknown option {args[i]}; see bench/README.md"); return 2;
-            }
-        }
-        data = Path.GetFullPath(data);
-        var marker = Path.Combine(data, $".generated-{records}");
-        if (!File.Exists(marker))
-        {
-            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
-            Directory.CreateDirectory(data);
-            Console.WriteLine($"Generating {records:N0} records for {hour} under {data} …");
-            await new RawDataGenerator(new LocalObjectStore(data)).GenerateAsync(new GeneratorOptions(hour, 1, records, Seed: 42));
-            File.WriteAllText(marker, "");
-        }
+        if (BenchSupport.Options(args, "--records", "--runs", "--data") is not { } given) return 2;
+        var records = given.Number("--records", 1_000_000);
+        var runs = (int)given.Number("--runs", 5);
+        var data = given.DataFolder(Path.Combine("bench", "data-s3"));
+        await BenchSupport.GenerateOnceAsync(data, hour, records);
         var local = new LocalObjectStore(data);
 
         using var server = await S3rverProcess.StartAsync("bench");
@@ -73,18 +53,12 @@ internal static class S3Bench
                 Console.WriteLine($"  run {run + 1} {name,-5} {times[name][^1],6:N2} s");
             }
         }
-        var l = Median(times["local"]);
-        var r = Median(times["s3"]);
+        var l = BenchSupport.Median(times["local"]);
+        var r = BenchSupport.Median(times["s3"]);
         Console.WriteLine();
         Console.WriteLine($"median   local folder {l:N2} s   s3rver {r:N2} s   s3/local = {r / l:N2}");
         Console.WriteLine($"throughput   local {bytes / 1e6 / l:N0} MB/s   s3rver {bytes / 1e6 / r:N0} MB/s");
         return 0;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>tests/s3rver/server.js on a free port (installed with tests/s3rver/install.sh first if needed); stopped when disposed.</summary>
