@@ -48,6 +48,19 @@ public sealed class TempDataFolder : IDisposable
                 .Select(f => Path.GetRelativePath(Root, f).Replace(Path.DirectorySeparatorChar, '/')).Order(StringComparer.Ordinal).ToList()
             : [];
 
+    /// <summary>Copies every object under <paramref name="prefix"/> of <paramref name="store"/> here, at the same keys (for DuckDB to read).</summary>
+    public async Task CopyFromAsync(IObjectStore store, string prefix)
+    {
+        await foreach (var file in store.ListAsync(prefix, CancellationToken.None))
+        {
+            var path = PathOf(file.Key);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await using var input = await store.OpenReadAsync(file.Key, CancellationToken.None);
+            await using var output = File.Create(path);
+            await input.CopyToAsync(output);
+        }
+    }
+
     public void Dispose()
     {
         try

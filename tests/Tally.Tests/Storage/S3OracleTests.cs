@@ -59,7 +59,7 @@ public sealed class S3OracleTests(S3rverFixture s3) : IDisposable
         Assert.Equal(records, report.Records);
         Assert.Equal(0, report.Rejected);
         Assert.Equal(files, report.Files);
-        await CopyToLocalAsync(store, "");
+        await _local.CopyFromAsync(store, "");
         foreach (var spec in AggregationSpec.Defaults)
         {
             var expected = _oracle.ExpectedRows(_local.Root, Hour, spec);
@@ -75,18 +75,6 @@ public sealed class S3OracleTests(S3rverFixture s3) : IDisposable
         Assert.Equal(
             AggregationSpec.Defaults.Select(s => root + DataLayout.TableFile(s, Hour)).Order(StringComparer.Ordinal),
             keys.Where(k => !k.StartsWith(root + DataLayout.RawPrefix + "/", StringComparison.Ordinal)));
-    }
-
-    private async Task CopyToLocalAsync(IObjectStore store, string prefix)
-    {
-        await foreach (var file in store.ListAsync(prefix, CancellationToken.None))
-        {
-            var path = _local.PathOf(file.Key);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using var input = await store.OpenReadAsync(file.Key, CancellationToken.None);
-            await using var output = File.Create(path);
-            await input.CopyToAsync(output);
-        }
     }
 
     public void Dispose()

@@ -22,7 +22,7 @@ public sealed class S3QueryTests(S3rverFixture s3) : IDisposable
     {
         using var store = await s3.NewStoreAsync("tally");
         var catalog = await GenerateAndRunAsync(store);
-        await CopyRawToLocalAsync(store);
+        await _local.CopyFromAsync(store, DataLayout.RawPrefix + "/");
 
         using var service = await QueryService.OpenAsync(catalog, store, _state.Root);
         foreach (var (sql, table) in new[]
@@ -72,18 +72,6 @@ public sealed class S3QueryTests(S3rverFixture s3) : IDisposable
             await catalog.RecordRunAsync(report, Catalog.NewRunId(TimeProvider.System));
         }
         return catalog;
-    }
-
-    private async Task CopyRawToLocalAsync(IObjectStore store)
-    {
-        await foreach (var file in store.ListAsync(DataLayout.RawPrefix + "/", CancellationToken.None))
-        {
-            var path = _local.PathOf(file.Key);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await using var input = await store.OpenReadAsync(file.Key, CancellationToken.None);
-            await using var output = File.Create(path);
-            await input.CopyToAsync(output);
-        }
     }
 
     public void Dispose()
