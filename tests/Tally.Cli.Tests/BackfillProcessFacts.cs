@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Tally.Tests;
 
 namespace Tally.Cli.Tests;
 
@@ -77,7 +76,7 @@ public sealed class BackfillProcessFacts : IDisposable
         using var gate = new RawGate(Data, HourWindow.Parse("2026-11-01T01"));
         var backfill = TallyProcess.Start("backfill", "--data", Data, "--from", From, "--to", "2026-11-01T04", "--format", "json");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Metastore.RowsIfAny(Path.Combine(Data, ".tally"), "SELECT target_hour FROM runs WHERE status = 'running'") is not [["2026-11-01T01"]])
+        while (MetastoreRows.ReadIfAny(Path.Combine(Data, ".tally"), "SELECT target_hour FROM runs WHERE status = 'running'") is not [["2026-11-01T01"]])
         {
             if (backfill.HasExited) Assert.Fail($"backfill ended before the gated hour ran: {await backfill.EndAsync()}");
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the gated hour did not start running within 60 s");
@@ -95,8 +94,8 @@ public sealed class BackfillProcessFacts : IDisposable
             summary.RootElement.GetProperty("runs").EnumerateArray().Select(r => $"{r.GetProperty("hour").GetString()} {r.GetProperty("outcome").GetString()}"));
         Assert.Equal(
             [["2026-11-01T00", "succeeded"], ["2026-11-01T01", "cancelled"]],
-            Metastore.Rows(Path.Combine(Data, ".tally"), "SELECT target_hour, status FROM runs ORDER BY target_hour"));
-        Assert.Empty(Metastore.Rows(Path.Combine(Data, ".tally"), "SELECT * FROM leases"));
+            MetastoreRows.Read(Path.Combine(Data, ".tally"), "SELECT target_hour, status FROM runs ORDER BY target_hour"));
+        Assert.Empty(MetastoreRows.Read(Path.Combine(Data, ".tally"), "SELECT * FROM leases"));
     }
 
     [Theory]

@@ -53,5 +53,5 @@ public sealed class ServeProcessFacts : IDisposable
         return process.EndAsync().GetAwaiter().GetResult().ToString();
     }
 
-    private List<string[]> TryQuery(string sql) => Metastore.RowsIfAny(Path.Combine(_data, ".tally"), sql);
+    private List<string[]> TryQuery(string sql) => MetastoreRows.ReadIfAny(Path.Combine(_data, ".tally"), sql);
 }

@@ -71,33 +71,3 @@ internal sealed class TempFolder : IDisposable
         if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
     }
 }
-
-/// <summary>Reads the metastore of a state folder as the tests see it: read-only, rows of strings ("" for null).</summary>
-internal static class Metastore
-{
-    /// <summary>As <see cref="Rows"/>, or no rows while the metastore does not exist yet or its tables are being created.</summary>
-    public static List<string[]> RowsIfAny(string stateDirectory, string sql)
-    {
-        if (!File.Exists(Path.Combine(stateDirectory, "metastore.db"))) return [];
-        try
-        {
-            return Rows(stateDirectory, sql);
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException)
-        {
-            return [];
-        }
-    }
-
-    public static List<string[]> Rows(string stateDirectory, string sql)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(stateDirectory, "metastore.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<string[]>();
-        while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
-        return rows;
-    }
-}

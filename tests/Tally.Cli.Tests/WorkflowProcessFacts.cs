@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 
 namespace Tally.Cli.Tests;
 
@@ -100,25 +99,14 @@ public sealed class WorkflowProcessFacts(SharedHour big) : IClassFixture<SharedH
     private async Task<string> WaitForRunningAsync(TallyProcess process)
     {
         var clock = Stopwatch.StartNew();
-        string? last = null;
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
         {
-            if (process.HasExited) Assert.Fail($"tally run ended before its run record was seen ({last}): {await process.EndAsync()}");
-            if (File.Exists(Path.Combine(_state, "metastore.db")))
-            {
-                try
-                {
-                    if (Query("SELECT run_id FROM runs WHERE status = 'running'") is [var row]) return row[0];
-                }
-                catch (SqliteException e)
-                {
-                    last = e.Message; // The tables are being created.
-                }
-            }
+            if (process.HasExited) Assert.Fail($"tally run ended before its run record was seen: {await process.EndAsync()}");
+            if (MetastoreRows.ReadIfAny(_state, "SELECT run_id FROM runs WHERE status = 'running'") is [var row]) return row[0];
             await Task.Delay(20);
         }
         throw new TimeoutException("No running run was recorded within 30 s.");
     }
 
-    private List<string[]> Query(string sql) => Metastore.Rows(_state, sql);
+    private List<string[]> Query(string sql) => MetastoreRows.Read(_state, sql);
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
 
 namespace Tally.Dashboard.Tests;
@@ -147,27 +146,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         return JsonDocument.Parse(text).RootElement;
     }
 
-    /// <summary>Rows of the state database (SQLite, read-only), as strings.</summary>
-    public List<string[]> Query(string sql)
-    {
-        var path = Path.Combine(Data, ".tally", "metastore.db");
-        if (!File.Exists(path)) return [];
-        try
-        {
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            using var reader = command.ExecuteReader();
-            var rows = new List<string[]>();
-            while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)!).ToArray());
-            return rows;
-        }
-        catch (SqliteException)
-        {
-            return []; // The tables are being created.
-        }
-    }
+    /// <summary>Rows of the state database (SQLite, read-only), as strings; none while it is being created.</summary>
+    public List<string[]> Query(string sql) => MetastoreRows.ReadIfAny(Path.Combine(Data, ".tally"), sql);
 
     private static async Task WaitForAsync(TallyProcess serve, Func<bool> done, string what)
     {

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Tally.Events;
 using Tally.Tests.Workflow;
 using Tally.Workflow;
@@ -146,15 +145,8 @@ public sealed class EventDeliveryTests : IDisposable
         Assert.Contains($"event {run.Event.EventId} Tally aggregation failed run {run.Run!.RunId}: Tally.DataError:", log.ToString());
     }
 
-    private bool EventExists(string eventId)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_h.StateDirectory, "metastore.db")};Pooling=False;Mode=ReadOnly");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM events WHERE event_id = $id";
-        command.Parameters.AddWithValue("$id", eventId);
-        return (long)command.ExecuteScalar()! == 1;
-    }
+    private bool EventExists(string eventId) =>
+        MetastoreRows.Read(_h.StateDirectory, $"SELECT count(*) FROM events WHERE event_id = '{Guid.Parse(eventId)}'") is [["1"]];
 
     public void Dispose()
     {

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Tally.Configuration;
 using Tally.Events;
 using Tally.Metastore;
@@ -30,17 +29,7 @@ public sealed class WorkflowHarness : IDisposable
     }
 
     /// <summary>Rows of a query over the metastore, read-only, as strings ("" for null).</summary>
-    internal List<string[]> MetastoreRows(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(StateDirectory, Catalog.FileName)};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<string[]>();
-        while (reader.Read()) rows.Add(Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : reader.GetValue(i).ToString()!).ToArray());
-        return rows;
-    }
+    internal List<string[]> MetastoreRows(string sql) => Tests.MetastoreRows.Read(StateDirectory, sql);
 
     internal async Task<(RunStore Runs, EventOutbox Outbox)> OpenStateAsync()
     {
