@@ -32,12 +32,13 @@ public sealed class HourAggregationJob
 
     /// <summary>Runs the hour. A data error (too many rejected records) gives a report with status failed.</summary>
     /// <exception cref="TallyException">When storage fails (Transient) or a file cannot be read.</exception>
-    /// <exception cref="OperationCanceledException">When cancelled; the tables are then unchanged.</exception>
+    /// <exception cref="OperationCanceledException">When cancelled while reading; the tables are then unchanged (once read,
+    /// the hour is written to the end).</exception>
     public async Task<RunReport> RunAsync(HourWindow hour, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         // Parquet.Net's first use costs about 0.15 s of JIT: pay it on the side while the files are read, not after.
-        var parquetReady = TableWriter.PrepareAsync(_options.Aggregations, cancellationToken);
+        var parquetReady = TableWriter.PrepareAsync(_options.Aggregations);
         var files = await RawFiles.ListAsync(_store, hour, cancellationToken).ConfigureAwait(false);
         var fingerprint = RawFiles.Fingerprint(files);
         var bytesTotal = files.Sum(f => f.Size);
@@ -78,16 +79,20 @@ public sealed class HourAggregationJob
         var total = parts.Count > 0 ? parts[0] : new HourAggregate(_options.Aggregations);
         foreach (var part in parts.Skip(1)) total.MergeFrom(part);
 
+        // Once read, the hour is written whole: a stop after this point waits for the few atomic writes instead of
+        // leaving some tables replaced and others not (a stop while reading leaves them all as they were).
+        cancellationToken.ThrowIfCancellationRequested();
+        var writing = CancellationToken.None;
         string? quarantine = null;
         if (rejects.Count > 0)
         {
             var key = DataLayout.QuarantineFile(hour);
-            await _store.WriteAtomicAsync(key, rejects.CopyToAsync, cancellationToken).ConfigureAwait(false);
+            await _store.WriteAtomicAsync(key, rejects.CopyToAsync, writing).ConfigureAwait(false);
             quarantine = _store.Describe(key);
         }
         else
         {
-            await _store.DeleteAsync(DataLayout.QuarantineFile(hour), cancellationToken).ConfigureAwait(false);
+            await _store.DeleteAsync(DataLayout.QuarantineFile(hour), writing).ConfigureAwait(false);
         }
 
         var seen = total.Records + total.Rejected;
@@ -103,7 +108,7 @@ public sealed class HourAggregationJob
 
         // The tables are independent: write them at once (the largest, domain x group id, sets the pace).
         await parquetReady.ConfigureAwait(false);
-        var outputs = await Task.WhenAll(total.ToTables().Select(table => WriteTableAsync(table, hour, cancellationToken))).ConfigureAwait(false);
+        var outputs = await Task.WhenAll(total.ToTables().Select(table => WriteTableAsync(table, hour, writing))).ConfigureAwait(false);
         return Report(RunStatus.Succeeded, outputs);
 
         RunReport Report(RunStatus status, IReadOnlyList<TableOutput> tables) => new()

@@ -64,7 +64,8 @@ internal sealed class RawFileReader
 
     private readonly HourAggregate _aggregate;
     private readonly RejectLog _rejects;
-    private readonly HourWindow _hour;
+    private readonly long _hourStartTicks;    // the hour, as UTC ticks [start, end): compared per record
+    private readonly long _hourEndTicks;
     private readonly ulong _hourPrefixHead;   // "yyyy-MM-" of the hour
     private readonly ulong _hourPrefixTail;   // "ddTHH" of the hour, in the low five bytes
     private readonly Slot[] _slots = new Slot[RawSchema.Fields.Count];
@@ -84,7 +85,8 @@ internal sealed class RawFileReader
         _buffer = new byte[Math.Max(16, bufferBytes)];
         _aggregate = aggregate;
         _rejects = rejects;
-        _hour = hour;
+        _hourStartTicks = hour.Start.UtcTicks;
+        _hourEndTicks = hour.End.UtcTicks;
         Span<byte> prefix = stackalloc byte[16];
         Encoding.ASCII.GetBytes(hour.Start.UtcDateTime.ToString("yyyy-MM-dd'T'HH", System.Globalization.CultureInfo.InvariantCulture), prefix);
         _hourPrefixHead = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
@@ -267,8 +269,8 @@ internal sealed class RawFileReader
                     case RawFieldType.String:
                         if (token == JsonTokenType.String)
                         {
-                            CaptureString(ref reader, ref slot, start);
-                            if (!Utf8.IsValid(SlotBytes(in slot, data))) reason ??= $"{RawSchema.Fields[field].Name} is not valid UTF-8";
+                            if (!CaptureString(ref reader, ref slot, start)) reason ??= $"{RawSchema.Fields[field].Name} has an escape that is not valid text (a lone surrogate)";
+                            else if (!Utf8.IsValid(SlotBytes(in slot, data))) reason ??= $"{RawSchema.Fields[field].Name} is not valid UTF-8";
                         }
                         else
                         {
@@ -279,8 +281,8 @@ internal sealed class RawFileReader
                     default: // Timestamp
                         if (token == JsonTokenType.String)
                         {
-                            CaptureString(ref reader, ref slot, start);
-                            if (Iso8601.TryParseUtcTicks(SlotBytes(in slot, data), out timestampTicks)) hasTimestamp = true;
+                            if (!CaptureString(ref reader, ref slot, start)) reason ??= $"{RawSchema.Fields[field].Name} has an escape that is not valid text (a lone surrogate)";
+                            else if (Iso8601.TryParseUtcTicks(SlotBytes(in slot, data), out timestampTicks)) hasTimestamp = true;
                             else reason ??= $"{RawSchema.Fields[field].Name} is not an ISO-8601 date-time";
                         }
                         else
@@ -297,7 +299,7 @@ internal sealed class RawFileReader
                 Reject(data, start, length, reason);
                 return Outcome.Done;
             }
-            if (hasTimestamp && !_hour.ContainsUtcTicks(timestampTicks)) _aggregate.OutsideWindow++;
+            if (hasTimestamp && (timestampTicks < _hourStartTicks || timestampTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
             _aggregate.Add(_slots, data, _scratch);
             return Outcome.Done;
         }
@@ -369,7 +371,7 @@ internal sealed class RawFileReader
                             case RawFieldType.Int64:
                                 return false;
                             case RawFieldType.Timestamp:
-                                if (IsPlainTimestampOfTheHour(value)) timestampTicks = _hour.Start.UtcTicks;
+                                if (IsPlainTimestampOfTheHour(value)) timestampTicks = _hourStartTicks;
                                 else if (!Iso8601.TryParseUtcTicks(value, out timestampTicks)) return false;
                                 hasTimestamp = true;
                                 break;
@@ -421,7 +423,7 @@ internal sealed class RawFileReader
             }
         }
         length = p - start;
-        if (hasTimestamp && !_hour.ContainsUtcTicks(timestampTicks)) _aggregate.OutsideWindow++;
+        if (hasTimestamp && (timestampTicks < _hourStartTicks || timestampTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
         _aggregate.Add(_slots, data, _scratch);
         return true;
     }
@@ -499,7 +501,15 @@ internal sealed class RawFileReader
         if (reader.ValueIsEscaped)
         {
             Span<byte> unescaped = stackalloc byte[64];
-            return reader.ValueSpan.Length > unescaped.Length ? -1 : FieldIndex(unescaped[..reader.CopyString(unescaped)]);
+            if (reader.ValueSpan.Length > unescaped.Length) return -1;
+            try
+            {
+                return FieldIndex(unescaped[..reader.CopyString(unescaped)]);
+            }
+            catch (InvalidOperationException)
+            {
+                return -1; // Not valid text (a lone surrogate escape), so none of the contract's names: skipped like any other.
+            }
         }
         return FieldIndex(reader.ValueSpan);
     }
@@ -514,7 +524,11 @@ internal sealed class RawFileReader
         return -1;
     }
 
-    private void CaptureString(ref Utf8JsonReader reader, ref Slot slot, int recordStart)
+    /// <summary>
+    /// Points <paramref name="slot"/> at the current string's bytes, unescaped into the scratch buffer when needed. False
+    /// when its escapes do not make valid text (a lone surrogate such as <c>\ud800</c>, which the reader lets through).
+    /// </summary>
+    private bool CaptureString(ref Utf8JsonReader reader, ref Slot slot, int recordStart)
     {
         slot.Kind = SlotKind.String;
         if (!reader.ValueIsEscaped)
@@ -522,15 +536,25 @@ internal sealed class RawFileReader
             slot.InScratch = false;
             slot.Offset = recordStart + (int)reader.TokenStartIndex + 1;
             slot.Length = reader.ValueSpan.Length;
-            return;
+            return true;
         }
         var needed = _scratchUsed + reader.ValueSpan.Length;
         if (needed > _scratch.Length) Array.Resize(ref _scratch, Math.Max(_scratch.Length * 2, needed));
-        var written = reader.CopyString(_scratch.AsSpan(_scratchUsed));
+        int written;
+        try
+        {
+            written = reader.CopyString(_scratch.AsSpan(_scratchUsed));
+        }
+        catch (InvalidOperationException)
+        {
+            slot.Kind = SlotKind.Null;
+            return false;
+        }
         slot.InScratch = true;
         slot.Offset = _scratchUsed;
         slot.Length = written;
         _scratchUsed += written;
+        return true;
     }
 
     private ReadOnlySpan<byte> SlotBytes(in Slot slot, ReadOnlySpan<byte> data) =>

@@ -28,7 +28,13 @@ internal static class TableWriter
     /// Writes a one-row Parquet file of each Parquet table to nowhere on a pool thread, so that Parquet.Net's one-time JIT and
     /// initialization happen while the run is still reading. Never throws: a failure here shows up again in the real write.
     /// </summary>
-    public static Task PrepareAsync(IReadOnlyList<AggregationSpec> specs, CancellationToken cancellationToken) => Task.Run(async () =>
+    public static Task PrepareAsync(IReadOnlyList<AggregationSpec> specs) =>
+        LazyInitializer.EnsureInitialized(ref _warmUp, () => WarmUpAsync(specs));
+
+    /// <summary>The warm-up, once per process (the scheduler, backfill and the dashboard run many hours).</summary>
+    private static Task? _warmUp;
+
+    private static Task WarmUpAsync(IReadOnlyList<AggregationSpec> specs) => Task.Run(async () =>
     {
         foreach (var spec in specs.Where(s => s.Format == TableFormat.Parquet))
         {
@@ -38,11 +44,11 @@ internal static class TableWriter
                 var oneRow = new AggregatedTable(spec, 1, spec.Columns().Select(c => c.Name == AggregationSpec.CountColumn
                     ? AggregatedColumn.Counts(c.Name, [1])
                     : c.CatalogType == "bigint" ? AggregatedColumn.Integers(c.Name, [1]) : AggregatedColumn.Strings(c.Name, ["warm-up"])).ToList());
-                await WriteAsync(oneRow, Stream.Null, cancellationToken).ConfigureAwait(false);
+                await WriteAsync(oneRow, Stream.Null, CancellationToken.None).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception)
             {
-                // Only a warm-up.
+                // Only a warm-up, shared by every run of the process: never fails (a real problem shows in the real write).
             }
         }
     }, CancellationToken.None);

@@ -270,6 +270,27 @@ public sealed class RawContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_RejectsALoneSurrogateEscape_InAValue_AndSkipsItInAName_WithoutStopping()
+    {
+        _data.WriteRaw(Hour, 0, "surrogates.json", """
+            {"CountryCode": "DE", "Domain": "\ud800.example"}
+            {"CountryCode": "DE", "Timestamp": "2026-11-24T13:00:00Z\udfff"}
+            {"CountryCode": "FR", "\ud800Domain": "ignored"}
+            {"CountryCode": "FR", "Domain": "\ud83d\ude00.example"}
+            """);
+
+        var (report, tables) = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 });
+
+        Assert.Equal(2, report.Records);
+        Assert.Equal(2, report.Rejected);
+        Assert.Equal(["FR|2"], tables["hits_by_country"]);
+        Assert.Equal(["NULL|NULL|1", "NULL|😀.example|1"], tables["hits_by_domain_and_groupid"].Order(StringComparer.Ordinal));
+        var reasons = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour)))
+            .Select(l => JsonSerializer.Deserialize<JsonElement>(l).GetProperty("reason").GetString()).ToList();
+        Assert.Equal(["Domain has an escape that is not valid text (a lone surrogate)", "Timestamp has an escape that is not valid text (a lone surrogate)"], reasons);
+    }
+
+    [Fact]
     public async Task Run_CountsAFiveThousandCharacterUserAgent()
     {
         var agent = "Mozilla/5.0 " + new string('x', 4988);
