@@ -111,6 +111,10 @@ internal sealed class TallySettings
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw Invalid($"Events:Webhook:Url '{url}' is not an http or https URL.");
             if (string.IsNullOrEmpty(Events.Webhook.Secret)) throw Invalid("Events:Webhook:Secret must be set when Events:Webhook:Url is (the HMAC key of X-Tally-Signature).");
             if (Events.Webhook.Timeout <= TimeSpan.Zero) throw Invalid("Events:Webhook:Timeout must be positive.");
+            if (Events.Webhook.Timeout >= Tally.Events.EventDispatcher.ClaimTime)
+            {
+                throw Invalid($"Events:Webhook:Timeout must be less than {Tally.Events.EventDispatcher.ClaimTime:c}, the time a delivery attempt is claimed for.");
+            }
         }
     }
 

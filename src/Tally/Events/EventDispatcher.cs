@@ -14,7 +14,8 @@ internal sealed record DispatchSummary(int Delivered, int FailedAttempts, int Ex
 internal sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSink> sinks, DeliverySettings settings, TimeProvider time)
 {
     /// <summary>How long a claim lasts: longer than any one attempt.</summary>
-    private static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
+    /// <summary>How long a dispatcher holds a delivery it is attempting; an attempt (a webhook's timeout) must be shorter.</summary>
+    internal static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
 
     private const int Batch = 100;
 
@@ -33,7 +34,8 @@ internal sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSi
             var due = await outbox.DueAsync(now, names, Batch, cancellationToken).ConfigureAwait(false);
             foreach (var (stored, delivery) in due)
             {
-                if (!await outbox.ClaimAsync(delivery, now + ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
+                // Claimed from now, not from when the batch was read: earlier deliveries of the batch may have taken a while.
+                if (!await outbox.ClaimAsync(delivery, time.GetUtcNow() + ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
                 var sink = sinks.First(s => s.Name == delivery.Sink);
                 string? error = null;
                 try

@@ -216,6 +216,8 @@ internal sealed class SchedulerService : BackgroundService
     /// <summary>One run; never throws, every outcome is logged (and recorded by the workflow).</summary>
     private async Task RunAsync(ScheduledTick tick, RunTrigger trigger, Task? previous, CancellationToken stop)
     {
+        // Launch calls this under its lock: return to it at once, and do the (synchronous, SQLite) work on the pool.
+        await Task.Yield();
         var hour = tick.Hour;
         var name = RunStore.TriggerName(trigger);
         try

@@ -104,8 +104,9 @@ internal sealed class HourWorkflow(
             StoredEvent? published = null;
             if (settings.Events.PublishSuccess)
             {
+                // The tables are written: a stop now must not leave the run unrecorded, so this runs to its end.
                 published = await PublishAsync(run, PublishSuccessEventState, EventEnvelope.SucceededDetailType,
-                    Detail(run, RunStatuses.Succeeded, null, null, null, counters), cancellationToken).ConfigureAwait(false);
+                    Detail(run, RunStatuses.Succeeded, null, null, null, counters), CancellationToken.None).ConfigureAwait(false);
             }
             var succeeded = run with
             {
