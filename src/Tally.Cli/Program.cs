@@ -24,6 +24,8 @@ var app = new CommandApp();
 app.Configure(config =>
 {
     config.SetApplicationName("tally");
+    // A mistyped or misplaced option is an error (exit 2), never silently ignored.
+    config.UseStrictParsing();
     config.SetExceptionHandler((exception, _) => ExitCodes.Report(exception));
     config.CancellationExitCode(ExitCodes.Cancelled);
 

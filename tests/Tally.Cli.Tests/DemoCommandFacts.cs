@@ -3,7 +3,7 @@ namespace Tally.Cli.Tests;
 public class DemoCommandFacts
 {
     [Fact]
-    public async Task Demo_ExitsZero_AndItsLastLineSaysWhereTheFilesAre()
+    public async Task Demo_ExitsZero_WritesRawDataAndTheThreeTables_AndItsLastLineSaysWhereTheFilesAre()
     {
         using var temp = new TempFolder();
         var data = temp.Sub("data");
@@ -13,16 +13,6 @@ public class DemoCommandFacts
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains(data, result.StdoutLines[^1]);
         Assert.DoesNotContain("   at ", result.Stdout + result.Stderr);
-    }
-
-    [Fact]
-    public async Task Demo_WritesRawDataAndTheThreeTables()
-    {
-        using var temp = new TempFolder();
-        var data = temp.Sub("data");
-
-        await Tally.RunAsync("demo", "--data", data, "--hours", "1", "--hits-per-hour", "2000");
-
         Assert.Equal(60, Directory.GetFiles(Path.Combine(data, "raw_data"), "*.json", SearchOption.AllDirectories).Length);
         Assert.Equal(
             ["hits_by_country", "hits_by_domain_and_groupid", "hits_by_useragent"],

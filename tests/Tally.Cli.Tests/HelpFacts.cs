@@ -28,13 +28,17 @@ public class HelpFacts
     {
         var result = await Tally.RunAsync("run", "--help");
 
-        Assert.Contains(option, result.Stdout);
+        // In the OPTIONS section (the examples above it name some options too), with a description after it.
+        var options = result.StdoutLines.SkipWhile(l => l.Trim() != "OPTIONS:").Skip(1).ToList();
+        Assert.Contains(options, l => l.TrimStart().StartsWith(option + " ", StringComparison.Ordinal) && l.Trim().Length > option.Length + 20);
     }
 
     [Theory]
     [InlineData("aggregate")]
     [InlineData("run", "--hour")]
-    [InlineData("run", "--no-such-option")]
+    [InlineData("run", "--hour", "2026-11-24T13", "--no-such-option")]
+    [InlineData("catalog", "sync", "--format", "json")]
+    [InlineData("events", "redeliver", "0f8fad5b-d9cb-469f-a165-70867728950e", "--format", "json")]
     public async Task CommandLineMistakes_ExitWithUsage_WithoutAStackTrace(params string[] args)
     {
         var result = await Tally.RunAsync(args);

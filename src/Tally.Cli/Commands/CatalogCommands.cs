@@ -12,10 +12,6 @@ namespace Tally.Cli.Commands;
 /// <summary>Options of the <c>catalog</c> commands.</summary>
 internal class CatalogSettings : DataSettings
 {
-    [CommandOption("--format <FORMAT>")]
-    [Description("table (default) or json.")]
-    public string? Format { get; init; }
-
     public async Task<(IObjectStore Store, Catalog Catalog)> OpenAsync(CancellationToken cancellationToken)
     {
         var store = OpenStore();
@@ -24,9 +20,17 @@ internal class CatalogSettings : DataSettings
 }
 
 /// <summary><c>tally catalog ls</c>: every database and table with partitions, rows and bytes.</summary>
-internal sealed class CatalogListCommand : AsyncCommand<CatalogSettings>
+/// <summary>Options of the <c>catalog</c> commands that print what they find.</summary>
+internal class CatalogOutputSettings : CatalogSettings
 {
-    public override async Task<int> ExecuteAsync(CommandContext context, CatalogSettings settings, CancellationToken cancellationToken)
+    [CommandOption("--format <FORMAT>")]
+    [Description("table (default) or json.")]
+    public string? Format { get; init; }
+}
+
+internal sealed class CatalogListCommand : AsyncCommand<CatalogOutputSettings>
+{
+    public override async Task<int> ExecuteAsync(CommandContext context, CatalogOutputSettings settings, CancellationToken cancellationToken)
     {
         var format = OutputFormats.Parse(settings.Format);
         var (store, catalog) = await settings.OpenAsync(cancellationToken);
@@ -57,7 +61,7 @@ internal sealed class CatalogListCommand : AsyncCommand<CatalogSettings>
 /// <summary><c>tally catalog show db.table</c>: columns, format, location and partitions.</summary>
 internal sealed class CatalogShowCommand : AsyncCommand<CatalogShowCommand.Settings>
 {
-    internal sealed class Settings : CatalogSettings
+    internal sealed class Settings : CatalogOutputSettings
     {
         [CommandArgument(0, "<TABLE>")]
         [Description("database.table, for example demo-aggregated-data.hits_by_country.")]

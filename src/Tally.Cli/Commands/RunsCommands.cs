@@ -12,10 +12,6 @@ namespace Tally.Cli.Commands;
 /// <summary>Options of the <c>runs</c> and <c>events</c> commands.</summary>
 internal class HistorySettings : DataSettings
 {
-    [CommandOption("--format <FORMAT>")]
-    [Description("table (default) or json.")]
-    public string? Format { get; init; }
-
     /// <summary>The workflow state of an existing data folder.</summary>
     public async Task<WorkflowState> OpenStateAsync(CancellationToken cancellationToken)
     {
@@ -36,10 +32,18 @@ internal class HistorySettings : DataSettings
     };
 }
 
+/// <summary>Options of the <c>runs</c> and <c>events</c> commands that print what they find.</summary>
+internal class HistoryOutputSettings : HistorySettings
+{
+    [CommandOption("--format <FORMAT>")]
+    [Description("table (default) or json.")]
+    public string? Format { get; init; }
+}
+
 /// <summary><c>tally runs ls</c>: the run history, newest first.</summary>
 internal sealed class RunsListCommand : AsyncCommand<RunsListCommand.Settings>
 {
-    internal sealed class Settings : HistorySettings
+    internal sealed class Settings : HistoryOutputSettings
     {
         [CommandOption("--hour <HOUR>")]
         [Description("Only runs of this hour, yyyy-MM-ddTHH (UTC).")]
@@ -105,7 +109,7 @@ internal sealed class RunsListCommand : AsyncCommand<RunsListCommand.Settings>
 /// <summary><c>tally runs show RUN_ID</c>: one run with its steps, counters, outputs, error and events.</summary>
 internal sealed class RunsShowCommand : AsyncCommand<RunsShowCommand.Settings>
 {
-    internal sealed class Settings : HistorySettings
+    internal sealed class Settings : HistoryOutputSettings
     {
         [CommandArgument(0, "<RUN_ID>")]
         [Description("The run, as `tally runs ls` lists it.")]
@@ -160,7 +164,7 @@ internal sealed class RunsShowCommand : AsyncCommand<RunsShowCommand.Settings>
 /// <summary><c>tally events ls</c>: stored events with their deliveries.</summary>
 internal sealed class EventsListCommand : AsyncCommand<EventsListCommand.Settings>
 {
-    internal sealed class Settings : HistorySettings
+    internal sealed class Settings : HistoryOutputSettings
     {
         [CommandOption("--run <RUN_ID>")]
         [Description("Only the events of this run.")]
