@@ -77,7 +77,8 @@ internal sealed class RawFileReader
     private string _file = "";
     private bool _inArray;
     private long _bufferOffset;     // file offset of _buffer[0]
-    private long _linesBefore;      // newlines before _buffer[0]
+    private long _linesCounted;     // newlines before _buffer[_countedTo], from the file's start
+    private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
     private string? _syntaxError;
 
     public RawFileReader(HourAggregate aggregate, RejectLog rejects, HourWindow hour, int bufferBytes = DefaultBufferBytes)
@@ -122,7 +123,8 @@ internal sealed class RawFileReader
         _file = file;
         _inArray = false;
         _bufferOffset = 0;
-        _linesBefore = 0;
+        _linesCounted = 0;
+        _countedTo = 0;
         var filled = 0;
         var eof = false;
         var atStart = true;
@@ -151,7 +153,8 @@ internal sealed class RawFileReader
             }
             else
             {
-                _linesBefore += _buffer.AsSpan(0, consumed).Count((byte)'\n');
+                _linesCounted += _buffer.AsSpan(_countedTo, consumed - _countedTo).Count((byte)'\n');
+                _countedTo = 0;
                 _bufferOffset += consumed;
                 Buffer.BlockCopy(_buffer, consumed, _buffer, 0, remaining);
             }
@@ -625,7 +628,10 @@ internal sealed class RawFileReader
     private void Reject(ReadOnlySpan<byte> data, int start, int length, string reason)
     {
         _aggregate.Rejected++;
-        var line = _linesBefore + data[..start].Count((byte)'\n') + 1;
+        // Rejects come in file order: count on from the last one, not from the buffer's start each time.
+        _linesCounted += data[_countedTo..start].Count((byte)'\n');
+        _countedTo = start;
+        var line = _linesCounted + 1;
         var text = data.Slice(start, length).TrimEnd("\r\n \t"u8);
         _rejects.Add(_file, line, _bufferOffset + start, reason, text);
     }

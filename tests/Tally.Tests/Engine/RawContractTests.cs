@@ -290,6 +290,27 @@ public sealed class RawContractTests : IDisposable
         Assert.Equal(["Domain has an escape that is not valid text (a lone surrogate)", "Timestamp has an escape that is not valid text (a lone surrogate)"], reasons);
     }
 
+    [Theory]
+    [InlineData(97)] // smaller than two records: every reject lies across refills of the buffer
+    [InlineData(RawFileReader.DefaultBufferBytes)]
+    public async Task Run_NamesTheLineOfEveryRejectedRecord_HoweverTheFileIsBuffered(int bufferBytes)
+    {
+        var good = """{"CountryCode": "DE", "Domain": "example.com", "UserAgent": "Mozilla/5.0", "Timestamp": "2026-11-24T13:00:00Z"}""";
+        var lines = Enumerable.Range(1, 40).Select(i => i % 7 == 0 ? $"garbage {i}" : i % 5 == 0 ? """{"GroupID": "x"}""" : good).ToList();
+        _data.WriteRaw(Hour, 0, "lines.json", string.Join("\r\n", lines) + "\n");
+
+        var report = await new HourAggregationJob(_data.Store, new TallyOptions { RejectedThreshold = 1.0 }) { ReadBufferBytes = bufferBytes }.RunAsync(Hour);
+
+        var expected = Enumerable.Range(1, 40).Where(i => i % 7 == 0 || i % 5 == 0).Select(i => (long)i).ToList();
+        var rejected = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour))).Select(l => JsonSerializer.Deserialize<JsonElement>(l)).ToList();
+        Assert.Equal(expected, rejected.Select(r => r.GetProperty("line").GetInt64()));
+        Assert.Equal(expected.Count, report.Rejected);
+        Assert.Equal(40 - expected.Count, report.Records);
+        // The offset points at the record's first byte.
+        var bytes = File.ReadAllBytes(_data.PathOf(DataLayout.RawMinutePrefix(Hour, 0) + "/lines.json"));
+        Assert.All(rejected, r => Assert.Equal(r.GetProperty("record").GetString()![0], (char)bytes[r.GetProperty("offset").GetInt64()]));
+    }
+
     [Fact]
     public async Task Run_CountsAFiveThousandCharacterUserAgent()
     {
