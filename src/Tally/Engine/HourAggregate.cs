@@ -39,8 +39,6 @@ internal sealed class HourAggregate
         _ids = new int[fields.Count];
     }
 
-    public IReadOnlyList<AggregationSpec> Specs => _specs;
-
     /// <summary>Valid records counted.</summary>
     public long Records { get; set; }
 

@@ -26,8 +26,6 @@ internal readonly record struct ScheduledTick(DateTimeOffset ScheduledTime)
 /// </summary>
 internal sealed class HourlyScheduler(CronExpression cron, TimeSpan delay)
 {
-    public TimeSpan Delay => delay;
-
     /// <summary>When <paramref name="tick"/> runs: its scheduled time plus the delay.</summary>
     public DateTimeOffset RunTime(ScheduledTick tick) => tick.ScheduledTime + delay;
 

@@ -28,9 +28,6 @@ internal sealed class LocalMirror
     /// <summary>The local folder standing in for the store's root.</summary>
     public string Root { get; }
 
-    /// <summary>Objects downloaded by this instance so far (tests and reports).</summary>
-    public int Downloads { get; private set; }
-
     /// <summary>Takes the mirror's lock (exclusive across processes), waiting up to <paramref name="timeout"/> (default 2 minutes).</summary>
     /// <exception cref="TallyException">Transient when another process holds it longer.</exception>
     public async Task<IDisposable> LockAsync(CancellationToken cancellationToken, TimeSpan? timeout = null)
@@ -69,13 +66,7 @@ internal sealed class LocalMirror
 
         var stale = wanted.Values.Where(o => !index.TryGetValue(o.Key, out var known) || known != Version(o) || !File.Exists(PathOf(o.Key))).ToList();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken };
-        var downloaded = 0;
-        await Parallel.ForEachAsync(stale, parallel, async (o, ct) =>
-        {
-            await DownloadAsync(o.Key, ct).ConfigureAwait(false);
-            Interlocked.Increment(ref downloaded);
-        }).ConfigureAwait(false);
-        Downloads += downloaded;
+        await Parallel.ForEachAsync(stale, parallel, async (o, ct) => await DownloadAsync(o.Key, ct).ConfigureAwait(false)).ConfigureAwait(false);
         foreach (var o in stale) index[o.Key] = Version(o);
 
         // Files (and index entries) under the prefix whose objects are gone.

@@ -68,11 +68,6 @@ public sealed class RawDataGenerator
         _groupCdf = ZipfCdf(500, 0.6);
     }
 
-    /// <summary>The distinct user agents the generator draws from.</summary>
-    public int UserAgentCount => _userAgents.Length;
-
-    /// <summary>The distinct domains the generator draws from.</summary>
-    public int DomainCount => _domains.Length;
 
     /// <summary>Writes every hour's files (each file atomically), in parallel across minutes.</summary>
     /// <param name="progress">Receives the number of records written so far.</param>
