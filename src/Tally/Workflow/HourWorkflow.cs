@@ -187,17 +187,23 @@ internal sealed class HourWorkflow(
     {
         try
         {
+            var heldUntil = time.GetUtcNow() + settings.Lease.Ttl;
             while (true)
             {
                 await Task.Delay(settings.Lease.Heartbeat, time, stop).ConfigureAwait(false);
                 bool renewed;
                 try
                 {
-                    renewed = await runs.RenewLeaseAsync(run.TargetHour, run.RunId, time.GetUtcNow() + settings.Lease.Ttl, stop).ConfigureAwait(false);
+                    var until = time.GetUtcNow() + settings.Lease.Ttl;
+                    renewed = await runs.RenewLeaseAsync(run.TargetHour, run.RunId, until, stop).ConfigureAwait(false);
+                    if (renewed) heldUntil = until;
                 }
                 catch (TallyException)
                 {
-                    continue; // The metastore was busy; the lease lasts longer than one heartbeat, try again at the next.
+                    // The metastore was busy; the lease lasts longer than one heartbeat, try again at the next — unless it
+                    // has expired meanwhile: then another run may have taken the hour, and this one must not write it.
+                    if (time.GetUtcNow() < heldUntil) continue;
+                    renewed = false;
                 }
                 if (!renewed)
                 {

@@ -15,6 +15,33 @@ public sealed class HourWorkflowTests : IDisposable
     private readonly WorkflowHarness _h = new();
 
     [Fact]
+    public async Task ARunWhoseLeaseIsTakenOver_Stops_WithoutWritingTheHour_AndIsRecordedAsLeaseLost()
+    {
+        await new RawDataGenerator(_h.Data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 1_000, Seed: 7));
+        _h.Settings.Lease.Ttl = TimeSpan.FromSeconds(2);
+        _h.Settings.Lease.Heartbeat = TimeSpan.FromMilliseconds(100);
+        var stuck = new Scheduling.GatedStore(_h.Data.Store); // AggregateHour waits in its reads
+        var workflow = await _h.WorkflowAsync(stuck);
+
+        var running = workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var clock = Stopwatch.StartNew();
+        while (stuck.Waiting == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
+        // Another process takes the hour over, as it would after the lease expired.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_h.StateDirectory, "metastore.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var steal = connection.CreateCommand();
+            steal.CommandText = "UPDATE leases SET run_id = 'run-other', holder = 'another process'";
+            Assert.Equal(1, steal.ExecuteNonQuery());
+        }
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(RunStatuses.Failed, result.Run!.Status);
+        Assert.Equal("Tally.LeaseLost", result.Run.Error);
+        Assert.False(Directory.Exists(_h.Data.PathOf(DataLayout.AggregatedPrefix)), "a run that lost its lease wrote tables");
+    }
+
+    [Fact]
     public async Task Run_RetriesTransientStorageFaults_AndSucceedsWithTheRightCounts()
     {
         await new RawDataGenerator(_h.Data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 5_000, Seed: 7));
