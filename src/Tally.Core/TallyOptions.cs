@@ -6,8 +6,15 @@ public sealed record TallyOptions
     /// <summary>The largest share of rejected records (rejected / all records read) a run accepts; above it the run fails. Default 0.01 (1 %).</summary>
     public double RejectedThreshold { get; init; } = 0.01;
 
+    /// <summary>The shape of the raw records; default the seed's six fields.</summary>
+    public SourceSchema Source { get; init; } = SourceSchema.Seed;
+
     /// <summary>The tables to compute; default the seed's three.</summary>
     public IReadOnlyList<AggregationSpec> Aggregations { get; init; } = AggregationSpec.Defaults;
+
+    /// <summary>The tables resolved against <see cref="Source"/>, in <see cref="Aggregations"/> order.</summary>
+    /// <exception cref="TallyException">When a table does not fit the schema.</exception>
+    public IReadOnlyList<TableDefinition> Tables() => AggregationSpec.Validate(Aggregations, Source, "Aggregations");
 
     /// <summary>How many raw files are read at once; 0 means one per processor core.</summary>
     public int MaxParallelism { get; init; }
@@ -33,6 +40,11 @@ public sealed record TallyOptions
             throw TallyException.InvalidConfiguration($"The rejected threshold must be between 0 and 1 (a share, 0.01 = 1 %), not {RejectedThreshold}.");
         }
         if (MaxParallelism < 0) throw TallyException.InvalidConfiguration("MaxParallelism must be 0 (one per core) or more.");
-        AggregationSpec.Validate(Aggregations);
+        if (string.IsNullOrWhiteSpace(RawDatabase) || string.IsNullOrWhiteSpace(AggregatedDatabase) || string.IsNullOrWhiteSpace(RawTable))
+        {
+            throw TallyException.InvalidConfiguration("Catalog:RawDatabase, Catalog:AggregatedDatabase and the raw table's name must not be empty.");
+        }
+        if (RawDatabase == AggregatedDatabase) throw TallyException.InvalidConfiguration($"Catalog:RawDatabase and Catalog:AggregatedDatabase are both '{RawDatabase}'; give them different names.");
+        Tables();
     }
 }

@@ -40,8 +40,38 @@ internal sealed class TallySettings
 
     public DashboardSettings Dashboard { get; set; } = new();
 
-    /// <summary>The engine options these settings imply.</summary>
-    public TallyOptions ToOptions() => new() { RejectedThreshold = RejectedThreshold, MaxParallelism = Parallelism };
+    /// <summary>The declared raw record (see the README's "Your own data"); the seed's when absent.</summary>
+    public SourceSettings? Source { get; set; }
+
+    /// <summary>The aggregated tables; the seed's three when absent.</summary>
+    public List<AggregationSettings>? Aggregations { get; set; }
+
+    /// <summary>The catalog's database names.</summary>
+    public CatalogSettings Catalog { get; set; } = new();
+
+    /// <summary>The engine options these settings imply (the declaration is resolved once; the rest read each time).</summary>
+    /// <exception cref="TallyException">InvalidConfiguration when the declaration is not valid.</exception>
+    public TallyOptions ToOptions()
+    {
+        var (schema, aggregations) = _declaration ??= Declaration();
+        return new()
+        {
+            RejectedThreshold = RejectedThreshold,
+            MaxParallelism = Parallelism,
+            Source = schema,
+            Aggregations = aggregations,
+            RawDatabase = Catalog.RawDatabase,
+            AggregatedDatabase = Catalog.AggregatedDatabase,
+        };
+    }
+
+    private (SourceSchema, IReadOnlyList<AggregationSpec>)? _declaration;
+
+    private (SourceSchema, IReadOnlyList<AggregationSpec>) Declaration()
+    {
+        var schema = DeclarationBinder.Schema(Source);
+        return (schema, DeclarationBinder.Aggregations(Aggregations, schema));
+    }
 
     /// <summary>
     /// Reads the settings: <paramref name="settingsFile"/> when given (it must exist), else <c>settings.json</c> in
