@@ -18,6 +18,7 @@ public sealed class HourAggregationJob
 {
     private readonly IObjectStore _store;
     private readonly TallyOptions _options;
+    private readonly IReadOnlyList<TableDefinition> _tables;
 
     /// <exception cref="TallyException">When <paramref name="options"/> are not valid.</exception>
     public HourAggregationJob(IObjectStore store, TallyOptions options)
@@ -25,6 +26,7 @@ public sealed class HourAggregationJob
         options.Validate();
         _store = store;
         _options = options;
+        _tables = options.Tables();
     }
 
     /// <summary>The initial size of each worker's read buffer; tests make it tiny so records straddle refills.</summary>
@@ -38,7 +40,7 @@ public sealed class HourAggregationJob
     {
         var clock = Stopwatch.StartNew();
         // Parquet.Net's first use costs about 0.15 s of JIT: pay it on the side while the files are read, not after.
-        var parquetReady = TableWriter.PrepareAsync(_options.Aggregations);
+        var parquetReady = TableWriter.PrepareAsync(_tables);
         var files = await RawFiles.ListAsync(_store, hour, cancellationToken).ConfigureAwait(false);
         var fingerprint = RawFiles.Fingerprint(files);
         var bytesTotal = files.Sum(f => f.Size);
@@ -57,9 +59,9 @@ public sealed class HourAggregationJob
         {
             if (!workers.TryTake(out var worker))
             {
-                var aggregate = new HourAggregate(_options.Aggregations);
+                var aggregate = new HourAggregate(_options.Source, _tables);
                 all.Add(aggregate);
-                worker = (aggregate, new RawFileReader(aggregate, rejects, hour, ReadBufferBytes));
+                worker = (aggregate, new RawFileReader(_options.Source, aggregate, rejects, hour, ReadBufferBytes));
             }
             try
             {
@@ -76,7 +78,7 @@ public sealed class HourAggregationJob
 
         // The first worker's counts are the base: merging the others into it costs one pass less than into a new one.
         var parts = all.ToList();
-        var total = parts.Count > 0 ? parts[0] : new HourAggregate(_options.Aggregations);
+        var total = parts.Count > 0 ? parts[0] : new HourAggregate(_options.Source, _tables);
         foreach (var part in parts.Skip(1)) total.MergeFrom(part);
 
         // Once read, the hour is written whole: a stop after this point waits for the few atomic writes instead of

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -23,52 +24,21 @@ internal sealed class RawFileReader
     public const int DefaultBufferBytes = 1 << 20;
     private const int MaxRecordBytes = 64 << 20;
 
-    private static readonly byte[][] FieldNames = RawSchema.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
-    private static readonly RawFieldType[] FieldTypes = RawSchema.Fields.Select(f => f.Type).ToArray();
-    private static readonly int TimestampField = RawSchema.IndexOf(RawSchema.Timestamp);
-
-    /// <summary>Each field's name followed by its closing quote, for matching a name in one comparison.</summary>
-    private static readonly byte[][] QuotedFieldNames = FieldNames.Select(n => (byte[])[.. n, (byte)'"']).ToArray();
-
-    /// <summary>The first and next eight bytes of each quoted name (zero beyond its end), and masks of its bytes in them.</summary>
-    private static readonly (ulong Head, ulong HeadMask, ulong Tail, ulong TailMask)[] QuotedNameWords = QuotedFieldNames.Select(n =>
-    {
-        var padded = new byte[16];
-        var mask = new byte[16];
-        n.AsSpan(0, Math.Min(n.Length, 16)).CopyTo(padded);
-        mask.AsSpan(0, Math.Min(n.Length, 16)).Fill(0xFF);
-        return (BinaryPrimitives.ReadUInt64LittleEndian(padded), BinaryPrimitives.ReadUInt64LittleEndian(mask),
-            BinaryPrimitives.ReadUInt64LittleEndian(padded.AsSpan(8)), BinaryPrimitives.ReadUInt64LittleEndian(mask.AsSpan(8)));
-    }).ToArray();
-
-    /// <summary>Whether the bytes at <paramref name="start"/> are field <paramref name="field"/>'s name and its closing quote.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsQuotedName(ReadOnlySpan<byte> data, int start, int field)
-    {
-        var quoted = QuotedFieldNames[field];
-        if (quoted.Length > 16 || start + 16 > data.Length) return data[start..].StartsWith(quoted);
-        // Two word comparisons instead of a call: the names are short.
-        var (head, headMask, tail, tailMask) = QuotedNameWords[field];
-        return (BinaryPrimitives.ReadUInt64LittleEndian(data[start..]) & headMask) == head
-            && (BinaryPrimitives.ReadUInt64LittleEndian(data[(start + 8)..]) & tailMask) == tail;
-    }
-
-    /// <summary>For each byte, the one field whose name starts with it, or -1 (none, or several).</summary>
-    private static readonly sbyte[] FieldByFirstByte = Enumerable.Range(0, 256)
-        .Select(b => FieldNames.Select((n, i) => (n, i)).Where(f => f.n.Length > 0 && f.n[0] == b).ToList() is [var only] ? (sbyte)only.i : (sbyte)-1)
-        .ToArray();
-
     /// <summary>Bytes that end the fast scan of a string: its closing quote, an escape, or a control character (invalid JSON).</summary>
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(
         [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
 
     private readonly HourAggregate _aggregate;
     private readonly RejectLog _rejects;
+    private readonly FieldLevel _root;         // the declared names, level by level of nesting
+    private readonly RawFieldType[] _types;    // per schema field
+    private readonly string[] _names;          // per schema field: its declared name, for reasons
+    private readonly int _eventTimeField;      // schema index of the event time, or -1 for no check
     private readonly long _hourStartTicks;    // the hour, as UTC ticks [start, end): compared per record
     private readonly long _hourEndTicks;
     private readonly ulong _hourPrefixHead;   // "yyyy-MM-" of the hour
     private readonly ulong _hourPrefixTail;   // "ddTHH" of the hour, in the low five bytes
-    private readonly Slot[] _slots = new Slot[RawSchema.Fields.Count];
+    private readonly Slot[] _slots;
     private byte[] _buffer;
     private byte[] _scratch = new byte[4096];
     private int _scratchUsed;
@@ -81,11 +51,16 @@ internal sealed class RawFileReader
     private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
     private string? _syntaxError;
 
-    public RawFileReader(HourAggregate aggregate, RejectLog rejects, HourWindow hour, int bufferBytes = DefaultBufferBytes)
+    public RawFileReader(SourceSchema schema, HourAggregate aggregate, RejectLog rejects, HourWindow hour, int bufferBytes = DefaultBufferBytes)
     {
         _buffer = new byte[Math.Max(16, bufferBytes)];
         _aggregate = aggregate;
         _rejects = rejects;
+        _root = FieldLevel.Build(schema);
+        _types = schema.Fields.Select(f => f.Type).ToArray();
+        _names = schema.Fields.Select(f => f.Name).ToArray();
+        _eventTimeField = schema.EventTime is { } time ? schema.IndexOf(time) : -1;
+        _slots = new Slot[schema.Fields.Count];
         _hourStartTicks = hour.Start.UtcTicks;
         _hourEndTicks = hour.End.UtcTicks;
         Span<byte> prefix = stackalloc byte[16];
@@ -231,78 +206,15 @@ internal sealed class RawFileReader
 
             Array.Clear(_slots);
             _scratchUsed = 0;
-            string? reason = null;
-            long timestampTicks = 0;
-            var hasTimestamp = false;
-            while (true)
-            {
-                if (!reader.Read()) return Outcome.NeedMoreData;
-                if (reader.TokenType == JsonTokenType.EndObject) break;
-                var field = MatchField(ref reader);
-                if (!reader.Read()) return Outcome.NeedMoreData;
-                if (field < 0)
-                {
-                    if (!reader.TrySkip()) return Outcome.NeedMoreData;
-                    continue;
-                }
-                ref var slot = ref _slots[field];
-                var token = reader.TokenType;
-                if (token == JsonTokenType.Null)
-                {
-                    slot.Kind = SlotKind.Null;
-                    if (field == TimestampField) hasTimestamp = false;
-                    continue;
-                }
-                switch (FieldTypes[field])
-                {
-                    case RawFieldType.Int64:
-                        if (token == JsonTokenType.Number && reader.TryGetInt64(out var value))
-                        {
-                            slot.Kind = SlotKind.Int64;
-                            slot.Int64 = value;
-                        }
-                        else
-                        {
-                            reason ??= token == JsonTokenType.Number
-                                ? $"{RawSchema.Fields[field].Name} is not a 64-bit integer"
-                                : $"{RawSchema.Fields[field].Name} is not an integer (found {Describe(token)})";
-                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
-                        }
-                        break;
-                    case RawFieldType.String:
-                        if (token == JsonTokenType.String)
-                        {
-                            if (!CaptureString(ref reader, ref slot, start)) reason ??= $"{RawSchema.Fields[field].Name} has an escape that is not valid text (a lone surrogate)";
-                            else if (!Utf8.IsValid(SlotBytes(in slot, data))) reason ??= $"{RawSchema.Fields[field].Name} is not valid UTF-8";
-                        }
-                        else
-                        {
-                            reason ??= $"{RawSchema.Fields[field].Name} is not a string (found {Describe(token)})";
-                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
-                        }
-                        break;
-                    default: // Timestamp
-                        if (token == JsonTokenType.String)
-                        {
-                            if (!CaptureString(ref reader, ref slot, start)) reason ??= $"{RawSchema.Fields[field].Name} has an escape that is not valid text (a lone surrogate)";
-                            else if (Iso8601.TryParseUtcTicks(SlotBytes(in slot, data), out timestampTicks)) hasTimestamp = true;
-                            else reason ??= $"{RawSchema.Fields[field].Name} is not an ISO-8601 date-time";
-                        }
-                        else
-                        {
-                            reason ??= $"{RawSchema.Fields[field].Name} is not an ISO-8601 date-time string (found {Describe(token)})";
-                            if (!reader.TrySkip()) return Outcome.NeedMoreData;
-                        }
-                        break;
-                }
-            }
+            var record = new RecordState();
+            if (!ReadObject(ref reader, _root, data, start, ref record)) return Outcome.NeedMoreData;
             length = (int)reader.BytesConsumed;
-            if (reason is not null)
+            if (record.Reason is not null)
             {
-                Reject(data, start, length, reason);
+                Reject(data, start, length, record.Reason);
                 return Outcome.Done;
             }
-            if (hasTimestamp && (timestampTicks < _hourStartTicks || timestampTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
+            if (record.HasEventTime && (record.EventTicks < _hourStartTicks || record.EventTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
             _aggregate.Add(_slots, data, _scratch);
             return Outcome.Done;
         }
@@ -315,120 +227,327 @@ internal sealed class RawFileReader
         }
     }
 
+    /// <summary>What the general path has found in the record so far: the first reason to reject it, and its event time.</summary>
+    private struct RecordState
+    {
+        public string? Reason;
+        public long EventTicks;
+        public bool HasEventTime;
+    }
+
     /// <summary>
-    /// The fast path for the common record: one flat object whose strings have no escapes and whose numbers are
-    /// integers. It counts the record and returns true only when the record is complete and valid; anything else
-    /// (escapes, nesting, booleans, fractions, type errors, syntax errors, the end of the buffer) returns false with no
-    /// side effect, and the general <see cref="Utf8JsonReader"/> path decides.
+    /// Reads the object the reader has just entered, whose declared keys are <paramref name="level"/>'s, to its end: the
+    /// declared values into their slots, nested declared objects level by level, every other value skipped (the reader
+    /// still checks its syntax). False when the data ends before the object does.
+    /// </summary>
+    private bool ReadObject(ref Utf8JsonReader reader, FieldLevel level, ReadOnlySpan<byte> data, int start, ref RecordState record)
+    {
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            if (reader.TokenType == JsonTokenType.EndObject) return true;
+            var key = MatchKey(ref reader, level);
+            if (!reader.Read()) return false;
+            if (key < 0)
+            {
+                if (!reader.TrySkip()) return false;
+                continue;
+            }
+            var token = reader.TokenType;
+            if (level.Children[key] is { } child)
+            {
+                if (token == JsonTokenType.StartObject)
+                {
+                    if (!ReadObject(ref reader, child, data, start, ref record)) return false;
+                }
+                else
+                {
+                    // null: the fields inside are null. Anything else cannot hold them.
+                    if (token != JsonTokenType.Null) record.Reason ??= $"{Encoding.UTF8.GetString(level.Names[key])} is not an object (found {Describe(token)}), so it cannot hold {string.Join(", ", FieldsUnder(child))}";
+                    if (!reader.TrySkip()) return false;
+                }
+                continue;
+            }
+
+            var field = level.Fields[key];
+            ref var slot = ref _slots[field];
+            if (token == JsonTokenType.Null)
+            {
+                slot.Kind = SlotKind.Null;
+                if (field == _eventTimeField) record.HasEventTime = false;
+                continue;
+            }
+            var name = _names[field];
+            switch (_types[field])
+            {
+                case RawFieldType.Int64:
+                    if (token == JsonTokenType.Number && reader.TryGetInt64(out var value))
+                    {
+                        slot.Kind = SlotKind.Int64;
+                        slot.Int64 = value;
+                    }
+                    else
+                    {
+                        record.Reason ??= token == JsonTokenType.Number ? $"{name} is not a 64-bit integer" : $"{name} is not an integer (found {Describe(token)})";
+                    }
+                    break;
+                case RawFieldType.Double:
+                    if (token == JsonTokenType.Number && reader.TryGetDouble(out var number) && double.IsFinite(number))
+                    {
+                        slot.Kind = SlotKind.Double;
+                        slot.Int64 = BitConverter.DoubleToInt64Bits(number + 0.0); // -0 is 0, as SQL compares them
+                    }
+                    else
+                    {
+                        record.Reason ??= token == JsonTokenType.Number ? $"{name} is not a finite 64-bit floating-point number" : $"{name} is not a number (found {Describe(token)})";
+                    }
+                    break;
+                case RawFieldType.Boolean:
+                    if (token is JsonTokenType.True or JsonTokenType.False)
+                    {
+                        slot.Kind = SlotKind.Boolean;
+                        slot.Int64 = token == JsonTokenType.True ? 1 : 0;
+                    }
+                    else
+                    {
+                        record.Reason ??= $"{name} is not a boolean (found {Describe(token)})";
+                    }
+                    break;
+                case RawFieldType.String:
+                    if (token == JsonTokenType.String)
+                    {
+                        if (!CaptureString(ref reader, ref slot, start)) record.Reason ??= $"{name} has an escape that is not valid text (a lone surrogate)";
+                        else if (!Utf8.IsValid(SlotBytes(in slot, data))) record.Reason ??= $"{name} is not valid UTF-8";
+                    }
+                    else
+                    {
+                        record.Reason ??= $"{name} is not a string (found {Describe(token)})";
+                    }
+                    break;
+                default: // Timestamp
+                    if (token == JsonTokenType.String)
+                    {
+                        if (!CaptureString(ref reader, ref slot, start)) record.Reason ??= $"{name} has an escape that is not valid text (a lone surrogate)";
+                        else if (!Iso8601.TryParseUtcTicks(SlotBytes(in slot, data), out var ticks)) record.Reason ??= $"{name} is not an ISO-8601 date-time";
+                        else if (field == _eventTimeField)
+                        {
+                            record.EventTicks = ticks;
+                            record.HasEventTime = true;
+                        }
+                    }
+                    else
+                    {
+                        record.Reason ??= $"{name} is not an ISO-8601 date-time string (found {Describe(token)})";
+                    }
+                    break;
+            }
+            if (token is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()) return false;
+        }
+    }
+
+    /// <summary>The declared names of the fields inside <paramref name="level"/>, for a reason.</summary>
+    private IEnumerable<string> FieldsUnder(FieldLevel level) =>
+        level.Fields.Zip(level.Children).SelectMany(k => k.Second is { } child ? FieldsUnder(child) : [_names[k.First]]);
+
+    /// <summary>
+    /// The fast path for the common record: an object whose strings have no escapes, whose nested objects are only the
+    /// declared ones, and whose values hold no arrays or undeclared objects. It counts the record and returns true only
+    /// when the record is complete and valid; anything else (escapes, undeclared nesting, type errors, syntax errors, the
+    /// end of the buffer) returns false with no side effect, and the general <see cref="Utf8JsonReader"/> path decides.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryReadFlatRecord(ReadOnlySpan<byte> data, int start, out int length)
     {
         length = 0;
-        var p = start;
-        if (data[p] != '{') return false;
+        if (data[start] != '{') return false;
         Array.Clear(_slots);
-        long timestampTicks = 0;
-        var hasTimestamp = false;
-        p = SkipSpace(data, p + 1);
-        if (p >= data.Length) return false;
-        if (data[p] == '}')
-        {
-            p++;
-        }
-        else
-        {
-            while (true)
-            {
-                if (p >= data.Length || data[p] != '"') return false;
-                var nameStart = p + 1;
-                int field, nameLength;
-                // The field its first letter names, when the bytes are exactly that name and its closing quote; else the scan.
-                if (nameStart < data.Length && FieldByFirstByte[data[nameStart]] is var guess and >= 0 && IsQuotedName(data, nameStart, guess))
-                {
-                    field = guess;
-                    nameLength = QuotedFieldNames[guess].Length - 1;
-                }
-                else
-                {
-                    nameLength = StringEnd(data, nameStart);
-                    if (nameLength < 0 || data[nameStart + nameLength] != '"') return false;
-                    field = FieldIndex(data.Slice(nameStart, nameLength));
-                }
-                p = SkipSpace(data, nameStart + nameLength + 1);
-                if (p >= data.Length || data[p] != ':') return false;
-                p = SkipSpace(data, p + 1);
-                if (p >= data.Length) return false;
-                var b = data[p];
-                if (b == '"')
-                {
-                    var valueStart = p + 1;
-                    var valueLength = StringEnd(data, valueStart, out var ascii);
-                    if (valueLength < 0 || data[valueStart + valueLength] != '"') return false;
-                    p = valueStart + valueLength + 1;
-                    if (field >= 0)
-                    {
-                        var value = data.Slice(valueStart, valueLength);
-                        switch (FieldTypes[field])
-                        {
-                            case RawFieldType.Int64:
-                                return false;
-                            case RawFieldType.Timestamp:
-                                if (IsPlainTimestampOfTheHour(value)) timestampTicks = _hourStartTicks;
-                                else if (!Iso8601.TryParseUtcTicks(value, out timestampTicks)) return false;
-                                hasTimestamp = true;
-                                break;
-                            default:
-                                if (!ascii && !Utf8.IsValid(value)) return false;
-                                break;
-                        }
-                        ref var slot = ref _slots[field];
-                        slot.Kind = SlotKind.String;
-                        slot.InScratch = false;
-                        slot.Offset = valueStart;
-                        slot.Length = valueLength;
-                    }
-                }
-                else if (b == 'n')
-                {
-                    if (!data[p..].StartsWith("null"u8)) return false;
-                    p += 4;
-                    if (field >= 0)
-                    {
-                        _slots[field].Kind = SlotKind.Null;
-                        if (field == TimestampField) hasTimestamp = false;
-                    }
-                }
-                else if (b == '-' || unchecked((uint)(b - '0')) <= 9)
-                {
-                    if (!TryReadInteger(data, ref p, out var value)) return false;
-                    if (field >= 0)
-                    {
-                        if (FieldTypes[field] != RawFieldType.Int64) return false;
-                        _slots[field].Kind = SlotKind.Int64;
-                        _slots[field].Int64 = value;
-                    }
-                }
-                else
-                {
-                    return false;
-                }
-                p = SkipSpace(data, p);
-                if (p >= data.Length) return false;
-                if (data[p] == ',')
-                {
-                    p = SkipSpace(data, p + 1);
-                    continue;
-                }
-                if (data[p] != '}') return false;
-                p++;
-                break;
-            }
-        }
-        length = p - start;
-        if (hasTimestamp && (timestampTicks < _hourStartTicks || timestampTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
+        long eventTicks = 0;
+        var hasEventTime = false;
+        var end = ScanObject(data, start, _root, ref eventTicks, ref hasEventTime);
+        if (end < 0) return false;
+        length = end - start;
+        if (hasEventTime && (eventTicks < _hourStartTicks || eventTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
         _aggregate.Add(_slots, data, _scratch);
         return true;
+    }
+
+    /// <summary>
+    /// Scans the object at <paramref name="p"/> (its <c>{</c>), whose declared keys are <paramref name="level"/>'s, into the
+    /// slots; returns the position after its <c>}</c>, or -1 when the general path must decide.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ScanObject(ReadOnlySpan<byte> data, int p, FieldLevel level, ref long eventTicks, ref bool hasEventTime)
+    {
+        p = SkipSpace(data, p + 1);
+        if (p >= data.Length) return -1;
+        if (data[p] == '}') return p + 1;
+        while (true)
+        {
+            if (p >= data.Length || data[p] != '"') return -1;
+            var nameStart = p + 1;
+            // The key its first letter names, when the bytes are exactly that name and its closing quote; else the scan.
+            var key = level.GuessQuotedKey(data, nameStart, out var nameLength);
+            if (key < 0)
+            {
+                nameLength = StringEnd(data, nameStart);
+                if (nameLength < 0 || data[nameStart + nameLength] != '"') return -1;
+                key = level.Find(data.Slice(nameStart, nameLength));
+            }
+            p = SkipSpace(data, nameStart + nameLength + 1);
+            if (p >= data.Length || data[p] != ':') return -1;
+            p = SkipSpace(data, p + 1);
+            if (p >= data.Length) return -1;
+            var field = key < 0 ? -1 : level.Fields[key];
+            var b = data[p];
+            if (b == '"')
+            {
+                var valueStart = p + 1;
+                var valueLength = StringEnd(data, valueStart, out var ascii);
+                if (valueLength < 0 || data[valueStart + valueLength] != '"') return -1;
+                p = valueStart + valueLength + 1;
+                if (field >= 0)
+                {
+                    var value = data.Slice(valueStart, valueLength);
+                    switch (_types[field])
+                    {
+                        case RawFieldType.String:
+                            if (!ascii && !Utf8.IsValid(value)) return -1;
+                            break;
+                        case RawFieldType.Timestamp:
+                            if (field == _eventTimeField)
+                            {
+                                if (IsPlainTimestampOfTheHour(value)) eventTicks = _hourStartTicks;
+                                else if (!Iso8601.TryParseUtcTicks(value, out eventTicks)) return -1;
+                                hasEventTime = true;
+                            }
+                            else if (!Iso8601.TryParseUtcTicks(value, out _))
+                            {
+                                return -1;
+                            }
+                            break;
+                        default:
+                            return -1;
+                    }
+                    ref var slot = ref _slots[field];
+                    slot.Kind = SlotKind.String;
+                    slot.InScratch = false;
+                    slot.Offset = valueStart;
+                    slot.Length = valueLength;
+                }
+                else if (key >= 0)
+                {
+                    return -1; // a string where declared fields were to be inside an object
+                }
+            }
+            else if (b == 'n')
+            {
+                if (!data[p..].StartsWith("null"u8)) return -1;
+                p += 4;
+                if (field >= 0)
+                {
+                    _slots[field].Kind = SlotKind.Null;
+                    if (field == _eventTimeField) hasEventTime = false;
+                }
+            }
+            else if (b == '-' || unchecked((uint)(b - '0')) <= 9)
+            {
+                if (field < 0)
+                {
+                    if (key >= 0 || !TrySkipNumber(data, ref p)) return -1;
+                }
+                else if (_types[field] == RawFieldType.Int64)
+                {
+                    if (!TryReadInteger(data, ref p, out var value)) return -1;
+                    _slots[field].Kind = SlotKind.Int64;
+                    _slots[field].Int64 = value;
+                }
+                else if (_types[field] == RawFieldType.Double)
+                {
+                    var numberStart = p;
+                    if (!TrySkipNumber(data, ref p)
+                        || !double.TryParse(data[numberStart..p], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                        || !double.IsFinite(value))
+                    {
+                        return -1;
+                    }
+                    _slots[field].Kind = SlotKind.Double;
+                    _slots[field].Int64 = BitConverter.DoubleToInt64Bits(value + 0.0); // -0 is 0, as SQL compares them
+                }
+                else
+                {
+                    return -1;
+                }
+            }
+            else if (b is (byte)'t' or (byte)'f')
+            {
+                var isTrue = b == 't';
+                if (!data[p..].StartsWith(isTrue ? "true"u8 : "false"u8)) return -1;
+                p += isTrue ? 4 : 5;
+                if (field >= 0)
+                {
+                    if (_types[field] != RawFieldType.Boolean) return -1;
+                    _slots[field].Kind = SlotKind.Boolean;
+                    _slots[field].Int64 = isTrue ? 1 : 0;
+                }
+                else if (key >= 0)
+                {
+                    return -1;
+                }
+            }
+            else if (b == '{' && key >= 0 && level.Children[key] is { } child)
+            {
+                p = ScanObject(data, p, child, ref eventTicks, ref hasEventTime);
+                if (p < 0) return -1;
+            }
+            else
+            {
+                return -1;
+            }
+            p = SkipSpace(data, p);
+            if (p >= data.Length) return -1;
+            if (data[p] == ',')
+            {
+                p = SkipSpace(data, p + 1);
+                continue;
+            }
+            if (data[p] != '}') return -1;
+            return p + 1;
+        }
+    }
+
+    /// <summary>
+    /// Moves past a JSON number (RFC 8259: <c>-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?</c>); false when the bytes
+    /// are not one, or when it reaches the end of <paramref name="data"/> (more digits may follow).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TrySkipNumber(ReadOnlySpan<byte> data, ref int p)
+    {
+        var i = p;
+        if (data[i] == '-') i++;
+        if (i >= data.Length) return false;
+        if (data[i] == '0') i++;
+        else if (!SkipDigits(data, ref i)) return false;
+        if (i < data.Length && data[i] == '.')
+        {
+            i++;
+            if (!SkipDigits(data, ref i)) return false;
+        }
+        if (i < data.Length && (data[i] | 0x20) == 'e')
+        {
+            i++;
+            if (i < data.Length && data[i] is (byte)'+' or (byte)'-') i++;
+            if (!SkipDigits(data, ref i)) return false;
+        }
+        if (i >= data.Length) return false;
+        p = i;
+        return true;
+
+        static bool SkipDigits(ReadOnlySpan<byte> data, ref int i)
+        {
+            var first = i;
+            while (i < data.Length && unchecked((uint)(data[i] - '0')) <= 9) i++;
+            return i > first;
+        }
     }
 
     /// <summary>
@@ -499,32 +618,22 @@ internal sealed class RawFileReader
         return true;
     }
 
-    private static int MatchField(ref Utf8JsonReader reader)
+    private static int MatchKey(ref Utf8JsonReader reader, FieldLevel level)
     {
         if (reader.ValueIsEscaped)
         {
-            Span<byte> unescaped = stackalloc byte[64];
+            Span<byte> unescaped = stackalloc byte[256];
             if (reader.ValueSpan.Length > unescaped.Length) return -1;
             try
             {
-                return FieldIndex(unescaped[..reader.CopyString(unescaped)]);
+                return level.Find(unescaped[..reader.CopyString(unescaped)]);
             }
             catch (InvalidOperationException)
             {
-                return -1; // Not valid text (a lone surrogate escape), so none of the contract's names: skipped like any other.
+                return -1; // Not valid text (a lone surrogate escape), so none of the declared names: skipped like any other.
             }
         }
-        return FieldIndex(reader.ValueSpan);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int FieldIndex(ReadOnlySpan<byte> name)
-    {
-        for (var i = 0; i < FieldNames.Length; i++)
-        {
-            if (FieldNames[i].Length == name.Length && name.SequenceEqual(FieldNames[i])) return i;
-        }
-        return -1;
+        return level.Find(reader.ValueSpan);
     }
 
     /// <summary>

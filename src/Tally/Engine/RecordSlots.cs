@@ -7,11 +7,16 @@ internal enum SlotKind : byte
     Null,
     String,
     Int64,
+    /// <summary>A double, its bits in <see cref="Slot.Int64"/>.</summary>
+    Double,
+    /// <summary>A boolean, 0 or 1 in <see cref="Slot.Int64"/>.</summary>
+    Boolean,
 }
 
 /// <summary>
 /// One field's value in the record being read: a string as a slice of the read buffer (or of the scratch buffer when
-/// it had to be unescaped), or a 64-bit integer. Valid only until the next record.
+/// it had to be unescaped; a timestamp keeps its text), or a 64-bit integer, double (its bits) or boolean (0 or 1) in
+/// <see cref="Int64"/>. Valid only until the next record.
 /// </summary>
 internal struct Slot
 {

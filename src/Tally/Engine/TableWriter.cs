@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -28,22 +29,30 @@ internal static class TableWriter
     /// Writes a one-row Parquet file of each Parquet table to nowhere on a pool thread, so that Parquet.Net's one-time JIT and
     /// initialization happen while the run is still reading. Never throws: a failure here shows up again in the real write.
     /// </summary>
-    public static Task PrepareAsync(IReadOnlyList<AggregationSpec> specs) =>
-        LazyInitializer.EnsureInitialized(ref _warmUp, () => WarmUpAsync(specs));
+    public static Task PrepareAsync(IReadOnlyList<TableDefinition> tables) =>
+        LazyInitializer.EnsureInitialized(ref _warmUp, () => WarmUpAsync(tables));
 
     /// <summary>The warm-up, once per process (the scheduler, backfill and the dashboard run many hours).</summary>
     private static Task? _warmUp;
 
-    private static Task WarmUpAsync(IReadOnlyList<AggregationSpec> specs) => Task.Run(async () =>
+    private static Task WarmUpAsync(IReadOnlyList<TableDefinition> tables) => Task.Run(async () =>
     {
-        foreach (var spec in specs.Where(s => s.Format == TableFormat.Parquet))
+        foreach (var table in tables.Where(s => s.Format == TableFormat.Parquet))
         {
             try
             {
                 // One row, so that writing a row group and compressing its pages is compiled too, not only the file frame.
-                var oneRow = new AggregatedTable(spec, 1, spec.Columns().Select(c => c.Name == AggregationSpec.CountColumn
+                var groupColumns = table.Columns.Count - table.Metrics.Count;
+                var oneRow = new AggregatedTable(table, 1, table.Columns.Select((c, i) => i >= groupColumns && table.Metrics[i - groupColumns].Function is MetricFunction.Count or MetricFunction.CountDistinct
                     ? AggregatedColumn.Counts(c.Name, [1])
-                    : c.CatalogType == "bigint" ? AggregatedColumn.Integers(c.Name, [1]) : AggregatedColumn.Strings(c.Name, ["warm-up"])).ToList());
+                    : c.CatalogType switch
+                    {
+                        CatalogTypes.BigInt => AggregatedColumn.Integers(c.Name, [1]),
+                        CatalogTypes.Double => AggregatedColumn.Doubles(c.Name, [1.5]),
+                        CatalogTypes.Boolean => AggregatedColumn.Booleans(c.Name, [true]),
+                        CatalogTypes.Timestamp => AggregatedColumn.Timestamps(c.Name, [DateTime.UnixEpoch]),
+                        _ => AggregatedColumn.Strings(c.Name, ["warm-up"]),
+                    }).ToList());
                 await WriteAsync(oneRow, Stream.Null, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception)
@@ -60,11 +69,16 @@ internal static class TableWriter
 
     private static async Task WriteParquetAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
     {
-        var fields = table.Columns.Select(c => c switch
+        var fields = table.Columns.Select(c => c.Values switch
         {
-            { StringValues: not null } => (DataField)new DataField<string>(c.Name, true),
-            { IntegerValues: not null } => new DataField<long?>(c.Name),
-            _ => new DataField<long>(c.Name),
+            string?[] => (DataField)new DataField<string>(c.Name, true),
+            long?[] => new DataField<long?>(c.Name),
+            long[] => new DataField<long>(c.Name),
+            double?[] => new DataField<double?>(c.Name),
+            bool?[] => new DataField<bool?>(c.Name),
+            // A Parquet timestamp adjusted to UTC, in microseconds: what Athena, Spark and DuckDB read as a timestamp.
+            DateTime?[] => new DateTimeDataField(c.Name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: true),
+            _ => throw new InvalidOperationException($"Column {c.Name} has values of an unknown type."),
         }).ToArray();
         var schema = new ParquetSchema(fields);
         // Parquet.Net needs a seekable stream for its footer; buffer in memory (the file is as large as the distinct keys).
@@ -76,18 +90,28 @@ internal static class TableWriter
                 using var group = writer.CreateRowGroup();
                 for (var i = 0; i < fields.Length; i++)
                 {
-                    var column = table.Columns[i];
-                    if (column.StringValues is { } strings)
-                        await group.WriteAsync(fields[i], strings!).ConfigureAwait(false);
-                    else if (column.IntegerValues is { } integers)
-                        await group.WriteAsync<long>(fields[i], integers.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
-                    else
-                        await group.WriteAsync<long>(fields[i], column.CountValues!.AsMemory(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                    var task = table.Columns[i].Values switch
+                    {
+                        string?[] strings => group.WriteAsync(fields[i], strings!),
+                        long?[] integers => group.WriteAsync<long>(fields[i], integers.AsMemory(), cancellationToken: cancellationToken),
+                        long[] counts => group.WriteAsync<long>(fields[i], counts.AsMemory(), cancellationToken: cancellationToken),
+                        double?[] doubles => group.WriteAsync<double>(fields[i], doubles.AsMemory(), cancellationToken: cancellationToken),
+                        bool?[] booleans => group.WriteAsync<bool>(fields[i], booleans.AsMemory(), cancellationToken: cancellationToken),
+                        DateTime?[] times => group.WriteAsync<DateTime>(fields[i], times.AsMemory(), cancellationToken: cancellationToken),
+                        _ => throw new InvalidOperationException("unreachable"),
+                    };
+                    await task.ConfigureAwait(false);
                 }
             }
         }
         buffer.Position = 0;
         await buffer.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void WriteNumber(ArrayBufferWriter<byte> block, long n)
+    {
+        Utf8Formatter.TryFormat(n, block.GetSpan(20), out var length);
+        block.Advance(length);
     }
 
     private static async Task WriteJsonLinesAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
@@ -104,35 +128,59 @@ internal static class TableWriter
             for (var c = 0; c < prefixes.Length; c++)
             {
                 block.Write(prefixes[c]);
-                var column = table.Columns[c];
-                if (column.StringValues is { } strings)
+                switch (table.Columns[c].Values)
                 {
-                    if (strings[row] is not { } value)
-                    {
-                        block.Write("null"u8);
-                    }
-                    else
-                    {
-                        if (!encoded.TryGetValue(value, out var bytes))
+                    case string?[] strings:
+                        if (strings[row] is not { } value)
                         {
-                            bytes = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, encoder) + "\"");
-                            encoded[value] = bytes;
+                            block.Write("null"u8);
                         }
-                        block.Write(bytes);
-                    }
-                }
-                else
-                {
-                    long? number = column.IntegerValues is { } integers ? integers[row] : column.CountValues![row];
-                    if (number is { } n)
-                    {
-                        Utf8Formatter.TryFormat(n, block.GetSpan(20), out var length);
-                        block.Advance(length);
-                    }
-                    else
-                    {
-                        block.Write("null"u8);
-                    }
+                        else
+                        {
+                            if (!encoded.TryGetValue(value, out var bytes))
+                            {
+                                bytes = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, encoder) + "\"");
+                                encoded[value] = bytes;
+                            }
+                            block.Write(bytes);
+                        }
+                        break;
+                    case long[] counts:
+                        WriteNumber(block, counts[row]);
+                        break;
+                    case long?[] integers:
+                        if (integers[row] is { } n) WriteNumber(block, n);
+                        else block.Write("null"u8);
+                        break;
+                    case double?[] doubles:
+                        // The shortest text that reads back as the same double (finite: the engine rejects the rest).
+                        if (doubles[row] is { } d)
+                        {
+                            d.TryFormat(block.GetSpan(32), out var length, "R", CultureInfo.InvariantCulture);
+                            block.Advance(length);
+                        }
+                        else
+                        {
+                            block.Write("null"u8);
+                        }
+                        break;
+                    case bool?[] booleans:
+                        block.Write(booleans[row] switch { true => "true"u8, false => "false"u8, null => "null"u8 });
+                        break;
+                    case DateTime?[] times:
+                        // ISO-8601 in UTC, as the raw records write time: 2026-11-24T13:05:00.123Z.
+                        if (times[row] is { } t)
+                        {
+                            block.Write("\""u8);
+                            t.TryFormat(block.GetSpan(40), out var length, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+                            block.Advance(length);
+                            block.Write("\""u8);
+                        }
+                        else
+                        {
+                            block.Write("null"u8);
+                        }
+                        break;
                 }
             }
             block.Write("}\n"u8);
