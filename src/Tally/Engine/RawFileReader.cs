@@ -247,10 +247,11 @@ internal sealed class RawFileReader
             if (!reader.Read()) return false;
             if (reader.TokenType == JsonTokenType.EndObject) return true;
             var key = MatchKey(ref reader, level);
+            if (key < 0 && !Utf8.IsValid(reader.ValueSpan)) record.Reason ??= "a key is not valid UTF-8";
             if (!reader.Read()) return false;
             if (key < 0)
             {
-                if (!reader.TrySkip()) return false;
+                if (!SkipChecked(ref reader, ref record)) return false;
                 continue;
             }
             var token = reader.TokenType;
@@ -345,6 +346,34 @@ internal sealed class RawFileReader
         }
     }
 
+    /// <summary>
+    /// Skips the value the reader is at, an undeclared one, checking that its strings and keys are UTF-8 (the reader
+    /// checks the syntax, not the encoding); false when the data ends before the value does.
+    /// </summary>
+    private static bool SkipChecked(ref Utf8JsonReader reader, ref RecordState record)
+    {
+        var token = reader.TokenType;
+        if (token == JsonTokenType.String)
+        {
+            if (!Utf8.IsValid(reader.ValueSpan)) record.Reason ??= "a value that is not read is not valid UTF-8";
+            return true;
+        }
+        if (token is not (JsonTokenType.StartObject or JsonTokenType.StartArray)) return true;
+        var depth = reader.CurrentDepth;
+        while (true)
+        {
+            if (!reader.Read()) return false;
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String or JsonTokenType.PropertyName:
+                    if (!Utf8.IsValid(reader.ValueSpan)) record.Reason ??= "a value that is not read is not valid UTF-8";
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray when reader.CurrentDepth == depth:
+                    return true;
+            }
+        }
+    }
+
     /// <summary>The declared names of the fields inside <paramref name="level"/>, for a reason.</summary>
     private IEnumerable<string> FieldsUnder(FieldLevel level) =>
         level.Fields.Zip(level.Children).SelectMany(k => k.Second is { } child ? FieldsUnder(child) : [_names[k.First]]);
@@ -389,9 +418,11 @@ internal sealed class RawFileReader
             var key = level.GuessQuotedKey(data, nameStart, out var nameLength);
             if (key < 0)
             {
-                nameLength = StringEnd(data, nameStart);
+                nameLength = StringEnd(data, nameStart, out var asciiName);
                 if (nameLength < 0 || data[nameStart + nameLength] != '"') return -1;
-                key = level.Find(data.Slice(nameStart, nameLength));
+                var name = data.Slice(nameStart, nameLength);
+                if (!asciiName && !Utf8.IsValid(name)) return -1;
+                key = level.Find(name);
             }
             p = SkipSpace(data, nameStart + nameLength + 1);
             if (p >= data.Length || data[p] != ':') return -1;
@@ -434,9 +465,9 @@ internal sealed class RawFileReader
                     slot.Offset = valueStart;
                     slot.Length = valueLength;
                 }
-                else if (key >= 0)
+                else if (key >= 0 || (!ascii && !Utf8.IsValid(data.Slice(valueStart, valueLength))))
                 {
-                    return -1; // a string where declared fields were to be inside an object
+                    return -1; // a string where declared fields were to be inside an object, or one that is not UTF-8
                 }
             }
             else if (b == 'n')
@@ -499,6 +530,11 @@ internal sealed class RawFileReader
                 p = ScanObject(data, p, child, ref eventTicks, ref hasEventTime);
                 if (p < 0) return -1;
             }
+            else if (b is (byte)'{' or (byte)'[' && key < 0)
+            {
+                p = SkipNested(data, p);
+                if (p < 0) return -1;
+            }
             else
             {
                 return -1;
@@ -512,6 +548,93 @@ internal sealed class RawFileReader
             }
             if (data[p] != '}') return -1;
             return p + 1;
+        }
+    }
+
+    /// <summary>
+    /// Moves past the undeclared object or array at <paramref name="p"/>, checking its syntax as it goes: plain strings,
+    /// numbers, literals and nesting up to 64 deep. Returns the position after it, or -1 for the general path to decide
+    /// (an escape, a syntax error, deeper nesting, the end of the buffer).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int SkipNested(ReadOnlySpan<byte> data, int p)
+    {
+        const int MaxDepth = 64;
+        Span<bool> isObject = stackalloc bool[MaxDepth]; // per open level: an object (keys and values) or an array
+        var depth = 0;
+        while (true)
+        {
+            // A value starts at p.
+            var b = data[p];
+            if (b is (byte)'{' or (byte)'[')
+            {
+                if (depth == MaxDepth) return -1;
+                isObject[depth++] = b == '{';
+                p = SkipSpace(data, p + 1);
+                if (p >= data.Length) return -1;
+                if (data[p] == (b == '{' ? '}' : ']'))
+                {
+                    p++;
+                    depth--;
+                }
+                else
+                {
+                    if (b == '{' && (p = SkipKey(data, p)) < 0) return -1;
+                    continue;
+                }
+            }
+            else if (b == '"')
+            {
+                var length = StringEnd(data, p + 1, out var ascii);
+                if (length < 0 || data[p + 1 + length] != '"' || (!ascii && !Utf8.IsValid(data.Slice(p + 1, length)))) return -1;
+                p += length + 2;
+            }
+            else if (b == '-' || unchecked((uint)(b - '0')) <= 9)
+            {
+                if (!TrySkipNumber(data, ref p)) return -1;
+            }
+            else if (data[p..].StartsWith("true"u8) || data[p..].StartsWith("null"u8))
+            {
+                p += 4;
+            }
+            else if (data[p..].StartsWith("false"u8))
+            {
+                p += 5;
+            }
+            else
+            {
+                return -1;
+            }
+
+            // After a value: close what ends here, until a comma opens the next value.
+            while (true)
+            {
+                if (depth == 0) return p;
+                p = SkipSpace(data, p);
+                if (p >= data.Length) return -1;
+                if (data[p] == ',')
+                {
+                    p = SkipSpace(data, p + 1);
+                    if (p >= data.Length) return -1;
+                    if (isObject[depth - 1] && (p = SkipKey(data, p)) < 0) return -1;
+                    break;
+                }
+                if (data[p] != (isObject[depth - 1] ? '}' : ']')) return -1;
+                p++;
+                depth--;
+            }
+        }
+
+        // A key and its colon at p: the position of its value, or -1.
+        static int SkipKey(ReadOnlySpan<byte> data, int p)
+        {
+            if (data[p] != '"') return -1;
+            var nameLength = StringEnd(data, p + 1, out var ascii);
+            if (nameLength < 0 || data[p + 1 + nameLength] != '"' || (!ascii && !Utf8.IsValid(data.Slice(p + 1, nameLength)))) return -1;
+            p = SkipSpace(data, p + nameLength + 2);
+            if (p >= data.Length || data[p] != ':') return -1;
+            p = SkipSpace(data, p + 1);
+            return p < data.Length ? p : -1;
         }
     }
 

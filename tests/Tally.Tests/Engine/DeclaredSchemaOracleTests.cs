@@ -177,6 +177,32 @@ public sealed class DeclaredSchemaOracleTests : IDisposable
         Assert.StartsWith("FR|1|3|0|", Assert.Single(rows));
     }
 
+    public static TheoryData<string, byte[]> InvalidUtf8Anywhere => new()
+    {
+        { "an undeclared value", Line("{\"geo\": {\"country\": \"DE\"}, \"note\": \"caf", [0xC3], "\"}") },
+        { "an undeclared key", Line("{\"geo\": {\"country\": \"DE\"}, \"k", [0xFF], "\": 1}") },
+        { "a value deep in an undeclared object", Line("{\"geo\": {\"country\": \"DE\"}, \"o\": {\"a\": [1, \"x", [0xE2, 0x82], "\"]}}") },
+        { "a key deep in an undeclared array", Line("{\"o\": [{\"", [0x80], "\": null}], \"geo\": {\"country\": \"DE\"}}") },
+        { "an undeclared key beside a declared one inside a declared object", Line("{\"geo\": {\"country\": \"DE\", \"", [0xC0, 0xAF], "\": 2}}") },
+        { "an undeclared value with an escape", Line("{\"geo\": {\"country\": \"DE\"}, \"note\": \"\\n", [0xC3], "\"}") },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidUtf8Anywhere))]
+    public async Task DeclaredSchema_RejectsInvalidUtf8_EvenInValuesItDoesNotRead(string where, byte[] record)
+    {
+        var options = Load(Settings) with { RejectedThreshold = 1 };
+        _data.WriteRawBytes(DataLayout.RawMinutePrefix(Hour, 3) + "/utf8.json", [.. record, .. Encoding.UTF8.GetBytes("{\"geo\": {\"country\": \"FR\"}}\n")]);
+
+        var report = await new HourAggregationJob(_data.Store, options).RunAsync(Hour);
+
+        Assert.True(report.Rejected == 1, $"{where}: {report.Rejected} rejected");
+        Assert.Equal(1, report.Records);
+    }
+
+    private static byte[] Line(string before, byte[] bad, string after) =>
+        [.. Encoding.UTF8.GetBytes(before), .. bad, .. Encoding.UTF8.GetBytes(after + "\n")];
+
     [Fact]
     public async Task IntegerSum_ThatOverflows_FailsTheRunWithADataError_NeverAWrappedNumber()
     {
