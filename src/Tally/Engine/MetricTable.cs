@@ -311,22 +311,62 @@ internal sealed class MetricTable
     }
 }
 
-/// <summary>A set of 64-bit keys with a hash that mixes both halves (the default hash of a long XORs them, which collapses keys built as <c>(a &lt;&lt; 32) | b</c>).</summary>
-internal sealed class LongSet : HashSet<long>
+/// <summary>
+/// A set of non-negative 64-bit keys, open-addressed with linear probing: one array of keys, no entry objects, and a hash
+/// that mixes both halves (the default hash of a long XORs them, which collapses keys built as <c>(a &lt;&lt; 32) | b</c>).
+/// Not thread-safe.
+/// </summary>
+internal sealed class LongSet : IEnumerable<long>
 {
-    public LongSet() : base(MixingComparer.Instance) { }
+    private long[] _slots = new long[1024]; // key + 1; 0 = empty
+    private int _count;
 
-    private sealed class MixingComparer : IEqualityComparer<long>
+    /// <summary>The number of keys.</summary>
+    public int Count => _count;
+
+    /// <summary>Adds <paramref name="key"/> (0 or more); false when it was there already.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool Add(long key)
     {
-        public static readonly MixingComparer Instance = new();
-        public bool Equals(long x, long y) => x == y;
-        public int GetHashCode(long key)
+        var stored = key + 1;
+        var mask = _slots.Length - 1;
+        var i = Slot(key, mask);
+        while (true)
         {
-            unchecked
-            {
-                var h = (ulong)key * 0x9E3779B97F4A7C15UL;
-                return (int)(h >> 32) ^ (int)h;
-            }
+            var slot = _slots[i];
+            if (slot == stored) return false;
+            if (slot == 0) break;
+            i = (i + 1) & mask;
+        }
+        _slots[i] = stored;
+        if (++_count * 2 > _slots.Length) Grow();
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Slot(long key, int mask) => unchecked((int)((ulong)(key * -7046029254386353131L) >> 32)) & mask;
+
+    private void Grow()
+    {
+        var old = _slots;
+        _slots = new long[old.Length * 2];
+        var mask = _slots.Length - 1;
+        foreach (var stored in old)
+        {
+            if (stored == 0) continue;
+            var i = Slot(stored - 1, mask);
+            while (_slots[i] != 0) i = (i + 1) & mask;
+            _slots[i] = stored;
         }
     }
+
+    public IEnumerator<long> GetEnumerator()
+    {
+        foreach (var stored in _slots)
+        {
+            if (stored != 0) yield return stored - 1;
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -185,11 +185,11 @@ public sealed class Catalog
         var tables = new List<CatalogTable>
         {
             new(_options.RawDatabase, _options.RawTable, DataLayout.RawPrefix, "json",
-                RawSchema.Fields.Select(f => new TableColumn(f.Column, f.CatalogType)).ToList(),
+                _options.Source.Fields.Select(f => new TableColumn(f.Column, f.CatalogType)).ToList(),
                 [.. hourKeys, new TableColumn("minute", "string")], now),
         };
-        tables.AddRange(_options.Aggregations.Select(spec => new CatalogTable(
-            _options.AggregatedDatabase, spec.Table, $"{DataLayout.AggregatedPrefix}/{spec.Table}", spec.FileExtension, spec.Columns(), hourKeys, now)));
+        tables.AddRange(_options.Tables().Select(table => new CatalogTable(
+            _options.AggregatedDatabase, table.Table, $"{DataLayout.AggregatedPrefix}/{table.Table}", table.Spec.FileExtension, table.Columns, hourKeys, now)));
         return tables;
     }
 
