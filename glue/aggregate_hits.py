@@ -2,7 +2,11 @@
 
 Arguments (Glue passes them as ``--name value``):
   --specs               the aggregation specs as JSON, as Tally.Core's AggregationSpec.ToJson writes them:
-                        [{"table": "...", "groupBy": ["Field", ...], "format": "parquet"|"json"}, ...]
+                        [{"table": "...", "groupBy": ["Field", ...], "format": "parquet"|"json"}, ...], with
+                        "metrics": [{"column": "...", "function": "sum", "field": "..."}] when not the default hitcount
+  --source              optional; the source schema as JSON, as Tally.Core's SourceSchema.ToJson writes it:
+                        {"fields": [{"name": "geo.country", "column": "geo_country", "type": "string"}, ...],
+                        "event_time": "ts"}; the seed's six fields when absent (the CDK app passes it only then)
   --bucket              the data bucket
   --raw_prefix          the raw data prefix (raw_data)
   --output_prefix       the aggregated tables' prefix (aggregated_data)
@@ -15,6 +19,12 @@ by copying Spark's staged file over it (a reader sees the old object or the new 
 in that partition. Reruns replace the hour, never duplicate it; an hour without input gets an empty file.
 
 The parsing and path logic below is pure Python (tested without Spark); Spark and boto3 are imported in main() only.
+
+What it does not do yet: it reads the seed's fields only, and computes the default hitcount only. A declared source
+other than the seed's (--source) or a table with other metrics makes the run fail at its start, with one sentence
+saying so, rather than write tables that lack the declared columns. Reading declared fields (nested paths, the five
+types, the event time's outside_window check) and the sum, min, max and count_distinct metrics come with the job's
+rebuilt parsing; until then the aggregated tables the CDK app declares for such a declaration get no files from Glue.
 """
 
 import json
@@ -34,6 +44,20 @@ RAW_FIELDS = (
     ("Timestamp", "string"),
 )
 COUNT_COLUMN = "hitcount"
+# The seed's source schema as SourceSchema.ToJson writes it: (JSON name, column, type), and the event time.
+SEED_SOURCE_FIELDS = (
+    ("GroupID", "groupid", "int64"),
+    ("CountryCode", "countrycode", "string"),
+    ("UserAgent", "useragent", "string"),
+    ("Language", "language", "string"),
+    ("Domain", "domain", "string"),
+    ("Timestamp", "timestamp", "timestamp"),
+)
+SEED_EVENT_TIME = "Timestamp"
+FIELD_TYPES = ("string", "int64", "double", "boolean", "timestamp")
+METRIC_FUNCTIONS = ("count", "sum", "min", "max", "count_distinct")
+# The metric of a spec without "metrics": one count column, hitcount.
+DEFAULT_METRICS = ((COUNT_COLUMN, "count", None),)
 PART_FILE_STEM = "part-00000"
 FORMATS = ("parquet", "json")
 REQUIRED_ARGS = ("specs", "bucket", "raw_prefix", "output_prefix", "temp_prefix", "target_hour")
@@ -52,12 +76,31 @@ class JobArgumentError(ValueError):
 
 
 @dataclass(frozen=True)
+class Source:
+    """The declared source schema: fields as (JSON name, column, type) tuples, and the event time's JSON name or None."""
+
+    fields: tuple
+    event_time: object = None
+
+    @property
+    def is_seed(self):
+        return self.fields == SEED_SOURCE_FIELDS and self.event_time == SEED_EVENT_TIME
+
+
+SEED_SOURCE = Source(SEED_SOURCE_FIELDS, SEED_EVENT_TIME)
+
+
+@dataclass(frozen=True)
 class Spec:
-    """One aggregation: count the hour's valid records grouped by group_by (raw JSON names) into table."""
+    """One aggregation: count the hour's valid records grouped by group_by (raw JSON names) into table.
+
+    metrics holds the declared (column, function, field) tuples; only DEFAULT_METRICS is computed yet.
+    """
 
     table: str
     group_by: tuple
     format: str
+    metrics: tuple = DEFAULT_METRICS
 
     @property
     def columns(self):
@@ -165,8 +208,78 @@ def parse_specs(text):
         fmt = item.get("format")
         if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
             raise JobArgumentError("Table '%s' has format '%s'; use parquet or json." % (table, fmt))
-        specs.append(Spec(table, tuple(fields), fmt.lower()))
+        specs.append(Spec(table, tuple(fields), fmt.lower(), _parse_metrics(table, item.get("metrics"))))
     return specs
+
+
+def _parse_metrics(table, items):
+    """The (column, function, field) tuples of a spec's "metrics"; DEFAULT_METRICS when there is none."""
+    if items is None:
+        return DEFAULT_METRICS
+    if not isinstance(items, list) or not items:
+        raise JobArgumentError("Table '%s' has metrics that are not a non-empty JSON array." % table)
+    metrics = []
+    for item in items:
+        function = item.get("function") if isinstance(item, dict) else None
+        if not isinstance(function, str) or function.lower() not in METRIC_FUNCTIONS:
+            raise JobArgumentError(
+                "Table '%s' has a metric of function '%s'; use %s." % (table, function, ", ".join(METRIC_FUNCTIONS))
+            )
+        metrics.append((item.get("column"), function.lower(), item.get("field")))
+    return tuple(metrics)
+
+
+def parse_source(text):
+    """Parses the optional --source JSON (Tally.Core's SourceSchema.ToJson) into a Source; SEED_SOURCE when absent.
+
+    Checks its shape only: the CDK app validated the declaration with Tally.Core's rules before passing it.
+    Raises JobArgumentError with the first problem found.
+    """
+    if text is None or not text.strip():
+        return SEED_SOURCE
+    try:
+        item = json.loads(text)
+    except ValueError as e:
+        raise JobArgumentError("The source schema (--source) is not valid JSON: %s" % e)
+    fields = item.get("fields") if isinstance(item, dict) else None
+    if not isinstance(fields, list) or not fields:
+        raise JobArgumentError("The source schema (--source) must be a JSON object with a non-empty \"fields\" array.")
+    parsed = []
+    for field in fields:
+        values = tuple(field.get(key) if isinstance(field, dict) else None for key in ("name", "column", "type"))
+        if not all(isinstance(v, str) and v for v in values) or values[2] not in FIELD_TYPES:
+            raise JobArgumentError(
+                "Every field of the source schema (--source) needs a name, a column and a type (%s), not %s."
+                % (", ".join(FIELD_TYPES), json.dumps(field))
+            )
+        parsed.append(values)
+    event_time = item.get("event_time")
+    if event_time is not None and event_time not in [name for name, _, _ in parsed]:
+        raise JobArgumentError("The source schema's event_time '%s' is not one of its fields." % event_time)
+    return Source(tuple(parsed), event_time)
+
+
+def unsupported_source(source):
+    """One sentence saying that this job cannot read the declared source yet, or None for the seed's."""
+    if source.is_seed:
+        return None
+    return (
+        "The source schema (--source) declares fields other than the seed's (%s), which this Glue job does not "
+        "read yet; only the seed's source can be aggregated on Glue for now."
+        % ", ".join(name for name, _, _ in source.fields)
+    )
+
+
+def unsupported_metrics(specs):
+    """One sentence naming the first table whose metrics this job cannot compute yet, or None when all are hitcount."""
+    for spec in specs:
+        if spec.metrics != DEFAULT_METRICS:
+            return (
+                "Table '%s' declares the metrics %s, which this Glue job does not compute yet; only the default "
+                "hitcount can be aggregated on Glue for now."
+                % (spec.table, ", ".join("%s (%s)" % (column, function) for column, function, _ in spec.metrics))
+            )
+    return None
 
 
 def parse_target_hour(text):
@@ -271,7 +384,14 @@ def rejected_share_problem(total, rejected, max_share):
 def main(argv=None):
     """The Glue entry point. Spark and boto3 are imported here so the pure parts import without them."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # The source first: specs over declared fields do not resolve against the seed's.
+    problem = unsupported_source(parse_source(args.get("source")))
+    if problem:
+        raise JobArgumentError(problem)
     specs = parse_specs(args["specs"])
+    problem = unsupported_metrics(specs)
+    if problem:
+        raise JobArgumentError(problem)
     hour = parse_target_hour(args["target_hour"])
     max_rejected = parse_max_rejected_share(args)
     bucket = args["bucket"]

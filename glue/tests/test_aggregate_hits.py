@@ -1,5 +1,6 @@
 """Tests of the Glue job's pure parts: arguments, specs, the target hour and the partition paths. No Spark needed."""
 
+import json
 import os
 import sys
 import unittest
@@ -88,6 +89,125 @@ class ParseSpecsTests(unittest.TestCase):
                 with self.assertRaises(job.JobArgumentError) as e:
                     job.parse_specs(text)
                 self.assertIn(reason, str(e.exception))
+
+
+class ParseSpecsMetricsTests(unittest.TestCase):
+    def test_a_spec_without_metrics_has_the_default_hitcount(self):
+        spec = job.parse_specs('[{"table": "t", "groupBy": ["Domain"], "format": "json"}]')[0]
+        self.assertEqual(job.DEFAULT_METRICS, spec.metrics)
+        self.assertEqual(["domain", "hitcount"], spec.columns)
+
+    def test_reads_declared_metrics_as_the_cdk_app_serializes_them(self):
+        with open(os.path.join(HERE, "custom_specs.json")) as f:
+            items = json.load(f)
+        self.assertEqual(
+            (
+                ("hits", "count", None),
+                ("total_bytes", "sum", "bytes"),
+                ("min_latency", "min", "latency"),
+                ("last_seen", "max", "ts"),
+                ("cities", "count_distinct", "city"),
+            ),
+            job._parse_metrics("traffic_by_country", items[0]["metrics"]),
+        )
+        self.assertEqual(job.DEFAULT_METRICS, job._parse_metrics("hits_by_page", items[1].get("metrics")))
+
+    def test_rejects_metrics_of_unknown_functions_or_shape(self):
+        cases = {
+            '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": [{"column": "m", "function": "avg"}]}]': "function 'avg'",
+            '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": []}]': "non-empty JSON array",
+            '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": "hitcount"}]': "non-empty JSON array",
+        }
+        for text, reason in cases.items():
+            with self.subTest(text=text):
+                with self.assertRaises(job.JobArgumentError) as e:
+                    job.parse_specs(text)
+                self.assertIn(reason, str(e.exception))
+
+    def test_only_the_default_hitcount_is_supported_yet(self):
+        specs = job.parse_specs(
+            '[{"table": "a", "groupBy": ["Domain"], "format": "json"},'
+            ' {"table": "b", "groupBy": ["GroupID"], "format": "json", "metrics": [{"column": "n", "function": "count"}]}]'
+        )
+        self.assertIsNone(job.unsupported_metrics(specs[:1]))
+        self.assertIn("Table 'b' declares the metrics n (count)", job.unsupported_metrics(specs))
+
+
+class ParseSourceTests(unittest.TestCase):
+    def test_is_the_seeds_source_when_absent_or_empty(self):
+        self.assertEqual(job.SEED_SOURCE, job.parse_source(None))
+        self.assertEqual(job.SEED_SOURCE, job.parse_source(" "))
+        self.assertTrue(job.SEED_SOURCE.is_seed)
+        self.assertEqual([name for name, _ in job.RAW_FIELDS], [name for name, _, _ in job.SEED_SOURCE.fields])
+
+    def test_reads_the_seeds_schema_as_the_csharp_core_serializes_it(self):
+        with open(os.path.join(HERE, "seed_source.json")) as f:
+            source = job.parse_source(f.read())
+        self.assertTrue(source.is_seed)
+        self.assertIsNone(job.unsupported_source(source))
+
+    def test_reads_a_declared_schema_as_the_cdk_app_serializes_it(self):
+        with open(os.path.join(HERE, "custom_source.json")) as f:
+            source = job.parse_source(f.read())
+        self.assertEqual(
+            (
+                ("EventId", "event_id", "string"),
+                ("ts", "event_time", "timestamp"),
+                ("bytes", "bytes", "int64"),
+                ("Latency", "latency", "double"),
+                ("cached", "cached", "boolean"),
+                ("geo.Country", "country", "string"),
+                ("geo.city.name", "city", "string"),
+                ("page.url", "page_url", "string"),
+                ("page.Referrer-Url", "referrer", "string"),
+            ),
+            source.fields,
+        )
+        self.assertEqual("ts", source.event_time)
+        self.assertFalse(source.is_seed)
+        self.assertIn("does not read yet", job.unsupported_source(source))
+
+    def test_a_schema_without_event_time_has_none(self):
+        source = job.parse_source('{"fields": [{"name": "a", "column": "a", "type": "string"}]}')
+        self.assertIsNone(source.event_time)
+
+    def test_rejects_a_schema_of_the_wrong_shape_with_the_reason(self):
+        cases = {
+            "not json": "not valid JSON",
+            "[]": "\"fields\" array",
+            '{"fields": []}': "\"fields\" array",
+            '{"fields": [{"name": "a", "type": "string"}]}': "needs a name, a column and a type",
+            '{"fields": [{"name": "a", "column": "a", "type": "integer"}]}': "needs a name, a column and a type",
+            '{"fields": [{"name": "a", "column": "a", "type": "string"}], "event_time": "b"}': "event_time 'b'",
+        }
+        for text, reason in cases.items():
+            with self.subTest(text=text):
+                with self.assertRaises(job.JobArgumentError) as e:
+                    job.parse_source(text)
+                self.assertIn(reason, str(e.exception))
+
+
+class MainRefusesWhatItCannotComputeTests(unittest.TestCase):
+    """main() checks the declaration before it imports Spark or boto3, so these run without them."""
+
+    def argv(self, specs_file, *extra):
+        with open(os.path.join(HERE, specs_file)) as f:
+            specs = f.read().strip()
+        return [a if a != "[]" else specs for a in REQUIRED] + list(extra)
+
+    def test_a_declared_source_fails_the_run_at_its_start_naming_its_fields(self):
+        with open(os.path.join(HERE, "custom_source.json")) as f:
+            argv = self.argv("custom_specs.json", "--source", f.read().strip())
+        with self.assertRaises(job.JobArgumentError) as e:
+            job.main(argv)
+        self.assertIn("EventId, ts, bytes", str(e.exception))
+
+    def test_declared_metrics_over_the_seeds_fields_fail_the_run_at_its_start(self):
+        specs = '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": [{"column": "s", "function": "sum", "field": "GroupID"}]}]'
+        argv = [a if a != "[]" else specs for a in REQUIRED]
+        with self.assertRaises(job.JobArgumentError) as e:
+            job.main(argv)
+        self.assertIn("Table 't' declares the metrics s (sum)", str(e.exception))
 
 
 class ParseTargetHourTests(unittest.TestCase):

@@ -9,14 +9,15 @@ namespace Tally.Aws.Cdk;
 
 /// <summary>
 /// The data: one bucket (raw data, aggregated tables, Athena results, Glue temp files), the Glue Data Catalog's
-/// two databases with the seed's four tables (partition projection, so new hours need no crawler),
-/// an Athena workgroup with the seed's four queries, and the demo raw data.
+/// two databases with the raw table and one table per aggregation (partition projection, so new hours need no crawler),
+/// an Athena workgroup with one query per table, and the demo raw data. The tables, their columns and the database names
+/// are the declaration's (<see cref="DeploymentSettings.Declaration"/>); without a settings file, the seed's four tables.
 /// </summary>
 internal sealed class DataStack : Stack
 {
+    /// <summary>The seed's database names, the defaults of the settings <c>Catalog:RawDatabase</c> and <c>Catalog:AggregatedDatabase</c>.</summary>
     public const string RawDatabaseName = "demo-raw-data";
     public const string AggregatedDatabaseName = "demo-aggregated-data";
-    public const string RawTableName = "raw_data";
     public const string WorkGroupName = "tally";
     public const string AthenaResultsPrefix = "athena-results/";
     public const string GlueTempPrefix = "glue-temp/";
@@ -27,6 +28,7 @@ internal sealed class DataStack : Stack
     private const string ParquetSerDe = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
     private const string ParquetInputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
     private const string ParquetOutputFormat = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
+    private const string MinuteKey = "minute";
 
     public DataStack(Construct scope, string id, DeploymentSettings settings)
         : base(scope, id, new StackProps { Description = "Tally data: bucket, Glue Data Catalog tables, Athena workgroup and queries, demo raw data." })
@@ -49,15 +51,18 @@ internal sealed class DataStack : Stack
             ],
         });
 
-        var rawDatabase = Database("RawDatabase", RawDatabaseName, "Tally raw web-page hits (the seed's raw_data table).");
-        var aggregatedDatabase = Database("AggregatedDatabase", AggregatedDatabaseName, "Tally hourly aggregates, one table per aggregation spec.");
+        var declaration = settings.Declaration;
+        var rawDatabase = Database("RawDatabase", declaration.RawDatabase, declaration.Source.IsSeed
+            ? "Tally raw web-page hits (the seed's raw_data table)."
+            : "Tally raw records (the raw_data table, as the settings file declares them).");
+        var aggregatedDatabase = Database("AggregatedDatabase", declaration.AggregatedDatabase, "Tally hourly aggregates, one table per aggregation spec.");
 
-        var rawColumns = RawSchema.Fields.Select(f => new TableColumn(f.Column, f.CatalogType)).ToList();
-        Table("RawTable", rawDatabase, RawTableName, rawColumns, TableFormat.Json, DataLayout.RawPrefix, withMinute: true, settings);
-        foreach (var spec in AggregationSpec.Defaults)
+        var raw = RawTableLayout.For(declaration.Source, [.. DataLayout.HourKeys.Select(k => k.Key), MinuteKey]);
+        Table("RawTable", rawDatabase, declaration.RawTable, raw.Columns, TableFormat.Json, DataLayout.RawPrefix, withMinute: true, settings, raw.Mappings);
+        foreach (var table in declaration.Tables())
         {
-            Table($"Table-{spec.Table}", aggregatedDatabase, spec.Table, spec.Columns(), spec.Format,
-                $"{DataLayout.AggregatedPrefix}/{spec.Table}", withMinute: false, settings);
+            Table($"Table-{table.Table}", aggregatedDatabase, table.Table, table.Columns, table.Format,
+                $"{DataLayout.AggregatedPrefix}/{table.Table}", withMinute: false, settings, mappings: null);
         }
 
         var workGroup = new CfnWorkGroup(this, "WorkGroup", new CfnWorkGroupProps
@@ -78,7 +83,7 @@ internal sealed class DataStack : Stack
                 },
             },
         });
-        foreach (var (name, database, sql) in SeedQueries())
+        foreach (var (name, database, sql) in Queries(declaration, raw))
         {
             var query = new CfnNamedQuery(this, $"Query-{name}", new CfnNamedQueryProps
             {
@@ -108,12 +113,31 @@ internal sealed class DataStack : Stack
     /// <summary>The bucket of raw data, aggregated tables, Athena results and Glue temp files.</summary>
     public Bucket Bucket { get; }
 
-    /// <summary>The seed's four queries: every aggregated table, and ten raw records.</summary>
-    public static IReadOnlyList<(string Name, string Database, string Sql)> SeedQueries() =>
-    [
-        .. AggregationSpec.Defaults.Select(s => (s.Table, AggregatedDatabaseName, $"SELECT * FROM \"{AggregatedDatabaseName}\".\"{s.Table}\";")),
-        (RawTableName, RawDatabaseName, $"SELECT * FROM \"{RawDatabaseName}\".\"{RawTableName}\" limit 10;"),
-    ];
+    /// <summary>
+    /// The seed's queries, for the declared tables: every row of each aggregated table, and ten raw records (their declared
+    /// columns, selected out of the struct columns when fields are nested; <c>*</c> otherwise, as the seed has it).
+    /// </summary>
+    private static IReadOnlyList<(string Name, string Database, string Sql)> Queries(TallyOptions declaration, RawTableLayout raw)
+    {
+        var (aggregated, rawDatabase, rawTable) = (declaration.AggregatedDatabase, declaration.RawDatabase, declaration.RawTable);
+        var columns = raw.IsFlat ? "*" : string.Join(", ", raw.Projection);
+        return
+        [
+            .. declaration.Aggregations.Select(s => (s.Table, aggregated, $"SELECT * FROM \"{aggregated}\".\"{s.Table}\";")),
+            (rawTable, rawDatabase, $"SELECT {columns} FROM \"{rawDatabase}\".\"{rawTable}\" limit 10;"),
+        ];
+    }
+
+    /// <summary>
+    /// The OpenX JSON SerDe's parameters: the raw JSON names are mixed case (GroupID), and the SerDe matches columns
+    /// case-insensitively; <c>mapping.&lt;column&gt;</c> names the key of a column that is not its JSON name (RawTableLayout).
+    /// </summary>
+    private static Dictionary<string, string> JsonSerDeParameters(IReadOnlyDictionary<string, string>? mappings)
+    {
+        var parameters = new Dictionary<string, string> { ["case.insensitive"] = "TRUE", ["ignore.malformed.json"] = "TRUE" };
+        foreach (var (column, key) in mappings ?? new Dictionary<string, string>()) parameters[$"mapping.{column}"] = key;
+        return parameters;
+    }
 
     private CfnDatabase Database(string id, string name, string description) =>
         new(this, id, new CfnDatabaseProps
@@ -123,12 +147,12 @@ internal sealed class DataStack : Stack
         });
 
     private void Table(string id, CfnDatabase database, string name, IReadOnlyList<TableColumn> columns, TableFormat format,
-        string prefix, bool withMinute, DeploymentSettings settings)
+        string prefix, bool withMinute, DeploymentSettings settings, IReadOnlyDictionary<string, string>? mappings)
     {
         var location = Bucket.S3UrlForObject($"{prefix}/");
         var keys = DataLayout.HourKeys.Select(k => (k.Key, k.Width, Min: k.Key switch { "year" => settings.ProjectionYears.First, "month" or "day" => 1, _ => 0 },
             Max: k.Key switch { "year" => settings.ProjectionYears.Last, "month" => 12, "day" => 31, _ => 23 })).ToList();
-        if (withMinute) keys.Add(("minute", 2, 0, 59));
+        if (withMinute) keys.Add((MinuteKey, 2, 0, 59));
 
         var parameters = new Dictionary<string, string>
         {
@@ -161,12 +185,7 @@ internal sealed class DataStack : Stack
                     OutputFormat = format == TableFormat.Parquet ? ParquetOutputFormat : TextOutputFormat,
                     SerdeInfo = format == TableFormat.Parquet
                         ? new CfnTable.SerdeInfoProperty { SerializationLibrary = ParquetSerDe }
-                        // The raw JSON names are mixed case (GroupID); the OpenX SerDe matches columns case-insensitively.
-                        : new CfnTable.SerdeInfoProperty
-                        {
-                            SerializationLibrary = JsonSerDe,
-                            Parameters = new Dictionary<string, string> { ["case.insensitive"] = "TRUE", ["ignore.malformed.json"] = "TRUE" },
-                        },
+                        : new CfnTable.SerdeInfoProperty { SerializationLibrary = JsonSerDe, Parameters = JsonSerDeParameters(mappings) },
                 },
             },
         });

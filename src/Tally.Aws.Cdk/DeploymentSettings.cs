@@ -15,24 +15,32 @@ namespace Tally.Aws.Cdk;
 /// (<c>tally:lambdaAssetDir</c>; tests use it to skip the publish), or null.
 /// </param>
 /// <param name="ProjectionYears">The first and last year Athena's partition projection enumerates (<c>tally:projectionYears</c>, default 2025,2035).</param>
+/// <param name="Declaration">
+/// The source schema, aggregations and catalog database names of Tally's settings file (<c>tally:settings</c>, a path
+/// relative to <paramref name="RepositoryRoot"/> or absolute), read and validated at synth; the seed's without a file.
+/// </param>
 internal sealed record DeploymentSettings(
     string RepositoryRoot,
     int GlueWorkers,
     int GlueTimeoutMinutes,
     string? AlertEmail,
     string? LambdaAssetDirectory,
-    (int First, int Last) ProjectionYears)
+    (int First, int Last) ProjectionYears,
+    TallyOptions Declaration)
 {
     public const string GlueWorkersKey = "tally:glueWorkers";
     public const string GlueTimeoutKey = "tally:glueTimeoutMinutes";
     public const string AlertEmailKey = "tally:alertEmail";
     public const string LambdaAssetDirKey = "tally:lambdaAssetDir";
     public const string ProjectionYearsKey = "tally:projectionYears";
+    public const string SettingsKey = "tally:settings";
 
     /// <summary>The state machine's timeout: two Glue attempts, the waits between retries, and the Lambda.</summary>
     public int StateMachineTimeoutMinutes => 2 * GlueTimeoutMinutes + 90;
 
-    /// <exception cref="TallyException">When a value is out of range or the repository root cannot be found.</exception>
+    /// <exception cref="TallyException">
+    /// When a value is out of range, the settings file does not exist or is not valid, or the repository root cannot be found.
+    /// </exception>
     public static DeploymentSettings FromContext(Node node)
     {
         var years = Text(node, ProjectionYearsKey) ?? "2025,2035";
@@ -44,13 +52,16 @@ internal sealed record DeploymentSettings(
         {
             throw TallyException.InvalidConfiguration($"{ProjectionYearsKey} '{years}' must be two years, first,last, between 2000 and 2200.");
         }
+        var root = FindRepositoryRoot();
+        var settingsFile = Text(node, SettingsKey);
         return new DeploymentSettings(
-            FindRepositoryRoot(),
+            root,
             Number(node, GlueWorkersKey, 2, 2, 100),
             Number(node, GlueTimeoutKey, 60, 5, 240),
             Text(node, AlertEmailKey),
             Text(node, LambdaAssetDirKey),
-            (first, last));
+            (first, last),
+            settingsFile is null ? new TallyOptions() : SettingsFile.Read(Path.Combine(root, settingsFile), settingsFile));
     }
 
     private static string? Text(Node node, string key) =>

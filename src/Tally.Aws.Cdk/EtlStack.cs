@@ -8,7 +8,7 @@ namespace Tally.Aws.Cdk;
 
 /// <summary>
 /// The ETL: a Glue 5.0 Spark job running <c>glue/aggregate_hits.py</c>, which aggregates one hour of raw data into
-/// every table of <see cref="AggregationSpec.Defaults"/> and overwrites only that hour's partition.
+/// every table of the declaration (<see cref="DeploymentSettings.Declaration"/>) and overwrites only that hour's partition.
 /// </summary>
 internal sealed class EtlStack : Stack
 {
@@ -54,7 +54,7 @@ internal sealed class EtlStack : Stack
             MaxRetries = 0,
             ExecutionProperty = new CfnJob.ExecutionPropertyProperty { MaxConcurrentRuns = 1 },
             Command = new CfnJob.JobCommandProperty { Name = "glueetl", PythonVersion = "3", ScriptLocation = script.S3ObjectUrl },
-            DefaultArguments = JobArguments(bucket.BucketName),
+            DefaultArguments = JobArguments(bucket.BucketName, settings.Declaration),
         });
 
         new CfnOutput(this, "GlueJobName", new CfnOutputProps { Value = Job.Ref, Description = "The Glue job that aggregates one hour." });
@@ -63,17 +63,26 @@ internal sealed class EtlStack : Stack
     /// <summary>The Glue job; its <c>Ref</c> is the job name.</summary>
     public CfnJob Job { get; }
 
-    /// <summary>The job's default arguments; <c>--target_hour</c> is given per run by the state machine.</summary>
-    public static Dictionary<string, object> JobArguments(string bucketName) => new()
+    /// <summary>
+    /// The job's default arguments; <c>--target_hour</c> is given per run by the state machine. The declaration goes in as
+    /// <c>--specs</c> (<see cref="AggregationSpec.ToJson"/>) and, when it is not the seed's, <c>--source</c>
+    /// (<see cref="SourceSchema.ToJson"/>); without <c>--source</c> the job reads the seed's fields.
+    /// </summary>
+    public static Dictionary<string, object> JobArguments(string bucketName, TallyOptions declaration)
     {
-        ["--job-language"] = "python",
-        ["--job-bookmark-option"] = "job-bookmark-disable",
-        ["--enable-continuous-cloudwatch-log"] = "true",
-        ["--TempDir"] = $"s3://{bucketName}/{DataStack.GlueTempPrefix}spark/",
-        ["--specs"] = AggregationSpec.ToJson(AggregationSpec.Defaults),
-        ["--bucket"] = bucketName,
-        ["--raw_prefix"] = DataLayout.RawPrefix,
-        ["--output_prefix"] = DataLayout.AggregatedPrefix,
-        ["--temp_prefix"] = $"{DataStack.GlueTempPrefix}staging",
-    };
+        var arguments = new Dictionary<string, object>
+        {
+            ["--job-language"] = "python",
+            ["--job-bookmark-option"] = "job-bookmark-disable",
+            ["--enable-continuous-cloudwatch-log"] = "true",
+            ["--TempDir"] = $"s3://{bucketName}/{DataStack.GlueTempPrefix}spark/",
+            ["--specs"] = AggregationSpec.ToJson(declaration.Aggregations),
+            ["--bucket"] = bucketName,
+            ["--raw_prefix"] = DataLayout.RawPrefix,
+            ["--output_prefix"] = DataLayout.AggregatedPrefix,
+            ["--temp_prefix"] = $"{DataStack.GlueTempPrefix}staging",
+        };
+        if (!declaration.Source.IsSeed) arguments["--source"] = declaration.Source.ToJson();
+        return arguments;
+    }
 }

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Tally;
 
 /// <summary>
@@ -134,5 +137,49 @@ public sealed class SourceSchema
     /// <summary>The type words, for error messages.</summary>
     public static string TypeNames => string.Join(", ", Enum.GetValues<RawFieldType>().Select(TypeName).Order(StringComparer.Ordinal));
 
+    /// <summary>
+    /// Serializes the schema as the JSON the Glue job reads (its <c>--source</c> argument):
+    /// <c>{"fields": [{"name": "geo.country", "column": "geo_country", "type": "string"}, ...], "event_time": "ts"}</c>.
+    /// Every field names its column and type (no defaults to re-derive); <c>event_time</c> is the field's JSON name, left
+    /// out when there is none.
+    /// </summary>
+    public string ToJson() => JsonSerializer.Serialize(
+        new SchemaDto([.. Fields.Select(f => (FieldDto?)new FieldDto(f.Name, f.Column, TypeName(f.Type)))], EventTime?.Name), DtoOptions);
+
+    /// <summary>Parses the JSON written by <see cref="ToJson"/> and validates it as <see cref="Create"/> does.</summary>
+    /// <exception cref="TallyException">InvalidConfiguration when the JSON is malformed or the schema is not valid.</exception>
+    public static SourceSchema ParseJson(string json)
+    {
+        SchemaDto? dto;
+        try
+        {
+            dto = JsonSerializer.Deserialize<SchemaDto>(json, DtoOptions);
+        }
+        catch (JsonException e)
+        {
+            throw Invalid($"The source schema is not valid JSON: {e.Message}");
+        }
+        if (dto?.Fields is null) throw Invalid("The source schema must be a JSON object with a \"fields\" array.");
+        var fields = new List<RawField>();
+        for (var i = 0; i < dto.Fields.Count; i++)
+        {
+            var f = dto.Fields[i] ?? throw Invalid($"Source:Fields:{i} is empty.");
+            if (!TryParseType(f.Type, out var type)) throw Invalid($"Source:Fields:{i}:Type '{f.Type}' of '{f.Name}' is not a known type; use {TypeNames}.");
+            var field = new RawField(f.Name ?? "", type);
+            fields.Add(string.IsNullOrEmpty(f.Column) ? field : field with { Column = f.Column });
+        }
+        return Create(fields, dto.EventTime);
+    }
+
     private static TallyException Invalid(string message) => TallyException.InvalidConfiguration(message);
+
+    private static readonly JsonSerializerOptions DtoOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private sealed record SchemaDto(List<FieldDto?>? Fields, string? EventTime);
+
+    private sealed record FieldDto(string? Name, string? Column, string? Type);
 }

@@ -1,10 +1,15 @@
 namespace Tally.Configuration;
 
+// The declaration sections of Tally's settings file, shared by everything that reads the file: the `tally` command line
+// binds them with Microsoft.Extensions.Configuration, the CDK app deserializes them with System.Text.Json at synth. The
+// rules of the values live in SourceSchema.Create and AggregationSpec.Resolve; DeclarationBinder reads the words (types,
+// functions, formats) and decides what an absent section means.
+
 /// <summary>
 /// The settings section <c>Source</c>: the declared raw record. Absent, the source is the seed's six fields with
 /// <c>Timestamp</c> as the event time.
 /// </summary>
-internal sealed class SourceSettings
+public sealed class SourceSettings
 {
     /// <summary>The fields to read, in the raw table's column order.</summary>
     public List<FieldSettings>? Fields { get; set; }
@@ -14,7 +19,7 @@ internal sealed class SourceSettings
 }
 
 /// <summary>One declared field: <c>{"Name": "geo.country", "Column": "country", "Type": "string"}</c>.</summary>
-internal sealed class FieldSettings
+public sealed class FieldSettings
 {
     /// <summary>The JSON name, or a dotted path into nested objects.</summary>
     public string? Name { get; set; }
@@ -27,7 +32,7 @@ internal sealed class FieldSettings
 }
 
 /// <summary>One aggregated table: <c>{"Table": "...", "GroupBy": ["..."], "Format": "parquet", "Metrics": [...]}</c>.</summary>
-internal sealed class AggregationSettings
+public sealed class AggregationSettings
 {
     public string? Table { get; set; }
 
@@ -42,7 +47,7 @@ internal sealed class AggregationSettings
 }
 
 /// <summary>One metric column: <c>{"Column": "bytes", "Function": "sum", "Field": "bytes"}</c>.</summary>
-internal sealed class MetricSettings
+public sealed class MetricSettings
 {
     public string? Column { get; set; }
 
@@ -54,7 +59,7 @@ internal sealed class MetricSettings
 }
 
 /// <summary>The settings section <c>Catalog</c>: the names the tables are registered under.</summary>
-internal sealed class CatalogSettings
+public sealed class CatalogSettings
 {
     /// <summary>The database of the raw table; default the seed's <c>demo-raw-data</c>.</summary>
     public string RawDatabase { get; set; } = "demo-raw-data";
@@ -64,7 +69,7 @@ internal sealed class CatalogSettings
 }
 
 /// <summary>Turns the declaration sections into the core's schema and specs, with errors that name the settings key.</summary>
-internal static class DeclarationBinder
+public static class DeclarationBinder
 {
     /// <summary>The source schema the settings declare; the seed's when <paramref name="source"/> declares no fields.</summary>
     /// <exception cref="TallyException">InvalidConfiguration naming the key.</exception>
