@@ -4,7 +4,7 @@ namespace Tally;
 
 /// <summary>
 /// Where things live under a data root, as object keys with '/' separators (the same on a folder and in S3):
-/// <c>raw_data/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/…</c>,
+/// <c>raw_data/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/&lt;any name&gt;</c>,
 /// <c>aggregated_data/&lt;table&gt;/year=YYYY/month=MM/day=DD/hour=HH/part-00000.&lt;ext&gt;</c> and
 /// <c>quarantine/year=YYYY/month=MM/day=DD/hour=HH/rejected.jsonl</c>.
 /// Partition values are written zero-padded and read with or without padding.
@@ -94,13 +94,10 @@ public static class DataLayout
         return true;
     }
 
-    /// <summary>Whether a raw file name is one Tally reads: <c>.json</c>, <c>.jsonl</c>, <c>.ndjson</c>, optionally <c>.gz</c>.</summary>
-    public static bool IsRawDataFile(string name)
-    {
-        if (name.StartsWith('.') || name.StartsWith('_')) return false;
-        var n = name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? name[..^3] : name;
-        return n.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-            || n.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase)
-            || n.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>
+    /// Whether a file in a raw <c>minute=</c> folder is data: every name is, whatever its extension (Kinesis Firehose writes
+    /// names without one), except those that start with <c>.</c> or <c>_</c> (Hive's rule for hidden and marker files such as
+    /// <c>_SUCCESS</c>, which Athena and Spark follow). What the file holds is told from its first bytes when it is read.
+    /// </summary>
+    public static bool IsRawDataFile(string name) => name.Length > 0 && !name.StartsWith('.') && !name.StartsWith('_');
 }

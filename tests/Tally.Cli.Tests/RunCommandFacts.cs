@@ -250,6 +250,32 @@ public class RunCommandFacts
     }
 
     [Fact]
+    public async Task Run_ShowsHowManyFilesOfEachKindItRead_InJsonAndInItsTable()
+    {
+        using var data = new TempFolder();
+        WriteRawLines(data, Hit("US"), Hit("DE"));
+        // A Kinesis Firehose object: gzip, with no extension.
+        var folder = Path.Combine(data.Path, "raw_data", "year=2026", "month=11", "day=24", "hour=13", "minute=05");
+        Directory.CreateDirectory(folder);
+        using (var file = File.Create(Path.Combine(folder, "hits-stream-1-2026-11-24-13-05-00-0b6ec8f4-6a4c-4b8e-9d47-6a1f2c3d4e5f")))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(Hit("FR") + Hit("FR")));
+        }
+
+        var json = await Tally.RunAsync("run", "--data", data.Path, "--hour", "2026-11-24T13", "--format", "json");
+        var table = await Tally.RunAsync("run", "--data", data.Path, "--hour", "2026-11-24T13");
+
+        Assert.True(json.ExitCode == 0, json.ToString());
+        using var report = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(4, report.RootElement.GetProperty("records").GetInt64());
+        var kinds = report.RootElement.GetProperty("file_kinds");
+        Assert.Equal(["json 1", "gzip 1", "zstd 0", "unknown 0"], kinds.EnumerateObject().Select(k => $"{k.Name} {k.Value.GetInt32()}"));
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("2 files (1 json, 1 gzip)", table.Stdout.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Run_CountsARecord_WhoseTimestampHasAFractionAndAnOffset()
     {
         using var data = new TempFolder();

@@ -152,18 +152,22 @@ public class DataLayoutFacts
     [InlineData("hits.ndjson.gz", true)]
     [InlineData("HITS.JSON", true)]
     [InlineData("hits.json.GZ", true)]
-    [InlineData("hits.gz", false)]
-    [InlineData("hits.csv", false)]
-    [InlineData("hits.json.tmp", false)]
-    [InlineData("hits.json.bak", false)]
-    [InlineData("hits.parquet", false)]
-    [InlineData("hits", false)]
-    [InlineData("json", false)]
+    [InlineData("hits-stream-1-2026-11-24-13-05-00-0b6ec8f4-6a4c-4b8e-9d47-6a1f2c3d4e5f", true)] // Kinesis Firehose: no extension
+    [InlineData("hits.json.zst", true)]
+    [InlineData("hits.gz", true)]
+    [InlineData("hits.csv", true)]
+    [InlineData("hits.json.tmp", true)]
+    [InlineData("hits.json.bak", true)]
+    [InlineData("hits.parquet", true)]
+    [InlineData("hits", true)]
+    [InlineData("json", true)]
     [InlineData(".hits.json", false)]
     [InlineData(".part-0000.json.gz", false)]
+    [InlineData(".x", false)]
     [InlineData("_SUCCESS", false)]
     [InlineData("_temporary.json", false)]
-    public void IsRawDataFile_ReadsJsonFilesAndIgnoresHiddenOnes(string name, bool expected)
+    [InlineData("", false)]
+    public void IsRawDataFile_IsEveryName_ButThoseStartingWithDotOrUnderscore(string name, bool expected)
     {
         Assert.Equal(expected, DataLayout.IsRawDataFile(name));
     }

@@ -33,6 +33,26 @@ public sealed class DuckDbOracle : IDisposable
         return Rows(sql).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// The expected rows of <paramref name="spec"/> over the given raw files, sorted: DuckDB's GROUP BY, each file read with
+    /// the compression the test says it has (<c>uncompressed</c>, <c>gzip</c> or <c>zstd</c>), whatever its name, as JSON values
+    /// one after another (JSON Lines, or objects back to back with no separator).
+    /// </summary>
+    public IReadOnlyList<string> ExpectedRows(IEnumerable<(string Path, string Compression)> files, AggregationSpec spec)
+    {
+        var columns = spec.Columns().Where(c => c.Name != AggregationSpec.CountColumn).Select(c => Quote(c.Name)).ToList();
+        var reads = files.Select(f => $"""
+            SELECT * FROM read_json('{f.Path.Replace("'", "''")}', format = 'unstructured', compression = '{f.Compression}', {RawColumns}, hive_partitioning = false)
+            """).ToList();
+        Assert.NotEmpty(reads);
+        var sql = $"""
+            SELECT {string.Join(", ", columns)}, count(*)::BIGINT AS hitcount
+            FROM ({string.Join(" UNION ALL ", reads)})
+            GROUP BY ALL
+            """;
+        return Rows(sql).Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>The rows of a Tally output file as DuckDB reads it, in file order.</summary>
     public IReadOnlyList<string> FileRows(string path, TableFormat format) => Rows($"SELECT * FROM {Reader(path, format)}");
 

@@ -23,7 +23,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? Input { get; init; }
 
         [CommandOption("--format <FORMAT>")]
-        [Description("table (default) or json: one JSON object with target_hour, status, records, rejected, outside_window, files, bytes, duration_ms, tables.")]
+        [Description("table (default) or json: one JSON object with target_hour, status, records, rejected, outside_window, files, file_kinds, bytes, duration_ms, tables.")]
         public string? Format { get; init; }
 
         [CommandOption("--parallel <N>")]
@@ -129,7 +129,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var status = ok ? "[green]succeeded[/]" : "[red]failed[/]";
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"{report.TargetHour}: {status} in {report.DurationMs:N0} ms — {report.Records:N0} records counted, {report.Rejected:N0} rejected, "
-            + $"{report.OutsideWindow:N0} outside the hour, {report.Files:N0} files, {report.Bytes / 1048576.0:N1} MiB"));
+            + $"{report.OutsideWindow:N0} outside the hour, {report.Files:N0} files{FileKinds(report.FileKinds)}, {report.Bytes / 1048576.0:N1} MiB"));
         if (report.Tables.Count > 0)
         {
             var table = new Table().AddColumns("table", "rows", "file");
@@ -139,5 +139,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
         if (report.Quarantine is not null) Console.Out.WriteLine($"Rejected records: {report.Quarantine}");
         if (report.Error is not null) ExitCodes.Error(report.Error);
+    }
+
+    /// <summary>" (58 json, 2 gzip)": the kinds of raw files read, those with none left out; empty when no file was read.</summary>
+    private static string FileKinds(RawFileKinds kinds)
+    {
+        var parts = new (int Count, string Kind)[] { (kinds.Json, "json"), (kinds.Gzip, "gzip"), (kinds.Zstd, "zstd"), (kinds.Unknown, "unknown") }
+            .Where(k => k.Count > 0).Select(k => string.Create(CultureInfo.InvariantCulture, $"{k.Count:N0} {k.Kind}")).ToList();
+        return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
     }
 }

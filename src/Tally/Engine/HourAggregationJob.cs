@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Compression;
 using Tally.Storage;
 
 namespace Tally.Engine;
@@ -50,6 +49,7 @@ public sealed class HourAggregationJob
         var all = new ConcurrentBag<HourAggregate>();
         var filesDone = 0;
         long bytesDone = 0;
+        var kinds = new int[Enum.GetValues<RawFileKind>().Length];
         progress?.Report(new RunProgress(0, files.Count, 0, bytesTotal));
 
         // Largest first, so one big file does not start last and leave a core idle.
@@ -65,7 +65,8 @@ public sealed class HourAggregationJob
             }
             try
             {
-                await ReadFileAsync(worker.Reader, worker.Aggregate, rejects, file, ct).ConfigureAwait(false);
+                var kind = await ReadFileAsync(worker.Reader, worker.Aggregate, rejects, file, ct).ConfigureAwait(false);
+                Interlocked.Increment(ref kinds[(int)kind]);
             }
             finally
             {
@@ -121,6 +122,7 @@ public sealed class HourAggregationJob
             Rejected = total.Rejected,
             OutsideWindow = total.OutsideWindow,
             Files = files.Count,
+            FileKinds = new RawFileKinds(kinds[(int)RawFileKind.Json], kinds[(int)RawFileKind.Gzip], kinds[(int)RawFileKind.Zstd], kinds[(int)RawFileKind.Unknown]),
             Bytes = bytesTotal,
             DurationMs = clock.ElapsedMilliseconds,
             InputFingerprint = fingerprint,
@@ -145,20 +147,29 @@ public sealed class HourAggregationJob
         return new TableOutput(table.Spec.Table, table.RowCount, _store.Describe(key), key, written);
     }
 
-    private async Task ReadFileAsync(RawFileReader reader, HourAggregate aggregate, RejectLog rejects, ObjectInfo file, CancellationToken cancellationToken)
+    /// <summary>Reads one raw file, whatever its name: its kind comes from its first bytes (<see cref="RawFileDecoder"/>).</summary>
+    private async Task<RawFileKind> ReadFileAsync(RawFileReader reader, HourAggregate aggregate, RejectLog rejects, ObjectInfo file, CancellationToken cancellationToken)
     {
         await using var stored = await _store.OpenReadAsync(file.Key, cancellationToken).ConfigureAwait(false);
-        var compressed = file.Key.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
-        await using var stream = compressed ? new GZipStream(stored, CompressionMode.Decompress) : stored;
         try
         {
-            await reader.ReadAsync(stream, file.Key, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidDataException e)
-        {
-            // A corrupt .gz: what was read before the damage is counted; the rest of the file is one rejected record.
-            aggregate.Rejected++;
-            rejects.Add(file.Key, 0, -1, $"the rest of the file cannot be decompressed: {e.Message}", []);
+            await using var decoder = await RawFileDecoder.OpenAsync(stored, cancellationToken).ConfigureAwait(false);
+            if (decoder.Unreadable is { } unreadable)
+            {
+                // Binary data has no lines to count: the file is one rejected record, and the run report counts it as unknown.
+                aggregate.Rejected++;
+                rejects.Add(file.Key, 1, 0, unreadable, []);
+                return decoder.Kind;
+            }
+            var decoded = await reader.ReadAsync(decoder.Text, file.Key, cancellationToken).ConfigureAwait(false);
+            if (decoder.Damage is { } damage)
+            {
+                // A corrupt or truncated compressed file: what was decompressed before the damage is counted (a record cut by it
+                // is rejected by the reader); the rest of the file is one rejected record, at the offset where the text stopped.
+                aggregate.Rejected++;
+                rejects.Add(file.Key, 0, decoded, $"the rest of the file cannot be decompressed: {damage}", []);
+            }
+            return decoder.Kind;
         }
         catch (IOException e)
         {

@@ -23,6 +23,18 @@ public sealed record TableOutput(
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("bytes")] long Bytes);
 
+/// <summary>The raw files a run read, by what their first bytes say they are (their names do not count).</summary>
+/// <param name="Json">JSON text.</param>
+/// <param name="Gzip">gzip-compressed, one member or several.</param>
+/// <param name="Zstd">zstd-compressed, one frame or several.</param>
+/// <param name="Unknown">Neither JSON text nor gzip or zstd: text that does not start like JSON (read all the same, each bad
+/// line a rejected record), or binary data such as another compression (not read: one rejected record per file).</param>
+public sealed record RawFileKinds(
+    [property: JsonPropertyName("json")] int Json,
+    [property: JsonPropertyName("gzip")] int Gzip,
+    [property: JsonPropertyName("zstd")] int Zstd,
+    [property: JsonPropertyName("unknown")] int Unknown);
+
 /// <summary>What one run of one hour did. Serialized as the <c>tally run --format json</c> output.</summary>
 public sealed record RunReport
 {
@@ -37,7 +49,9 @@ public sealed record RunReport
     [JsonPropertyName("outside_window")] public long OutsideWindow { get; init; }
     /// <summary>Raw files read.</summary>
     [JsonPropertyName("files")] public int Files { get; init; }
-    /// <summary>Raw bytes read, as stored (compressed size for .gz files).</summary>
+    /// <summary>The raw files read, by kind; they add up to <see cref="Files"/>.</summary>
+    [JsonPropertyName("file_kinds")] public RawFileKinds FileKinds { get; init; } = new(0, 0, 0, 0);
+    /// <summary>Raw bytes read, as stored (the compressed size of compressed files).</summary>
     [JsonPropertyName("bytes")] public long Bytes { get; init; }
     [JsonPropertyName("duration_ms")] public long DurationMs { get; init; }
     /// <summary>A fingerprint of the hour's raw input (keys, sizes, change times); equal fingerprints mean unchanged input.</summary>

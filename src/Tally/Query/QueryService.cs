@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using DuckDB.NET.Data;
 using DuckDB.NET.Native;
+using Tally.Engine;
 using Tally.Metastore;
 using Tally.Storage;
 
@@ -25,8 +26,6 @@ namespace Tally.Query;
 /// </remarks>
 public sealed class QueryService : IDisposable
 {
-    private static readonly string[] RawPatterns = ["*.json", "*.json.gz", "*.jsonl", "*.jsonl.gz", "*.ndjson", "*.ndjson.gz"];
-
     private readonly DuckDBConnection _connection;
 
     private readonly FileSnapshot? _snapshot;
@@ -80,11 +79,11 @@ public sealed class QueryService : IDisposable
             // DuckDB caches file blocks by path; a partition replaced by a rename must never be read partly from the old file.
             Execute(connection, "SET enable_external_file_cache = false;");
             foreach (var database in databases) Execute(connection, $"CREATE SCHEMA {Identifier(database)}");
-            var views = files.ToDictionary(f => f.Key, f => ViewQuery(f.Key, f.Value.Select(k => $"{fileRoot}/{k}").ToList(), isRaw: false));
+            var views = files.ToDictionary(f => f.Key, f => ViewQuery(f.Key, f.Value.Select(k => $"{fileRoot}/{k}").ToList()));
             foreach (var (table, query) in views) CreateView(connection, table, query);
             var raw = tables.FirstOrDefault(IsRaw);
             // Until a query names it, the raw table is an empty view of its columns: finding its files walks every minute folder.
-            if (raw is not null) CreateView(connection, raw, ViewQuery(raw, [], isRaw: true));
+            if (raw is not null) CreateView(connection, raw, ViewQuery(raw, []));
             Execute(connection, $"""
                 SET allowed_directories = [{Literal(root + "/")}];
                 SET enable_external_access = false;
@@ -148,7 +147,7 @@ public sealed class QueryService : IDisposable
         if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
         {
             _beforeRaw?.Invoke();
-            CreateView(_connection, raw, ViewQuery(raw, RawGlobs(_root, raw), isRaw: true));
+            CreateView(_connection, raw, RawViewQuery(raw, RawFileGroups(_root, raw)));
             _pendingRaw = null;
         }
         var command = _connection.CreateCommand();
@@ -219,7 +218,7 @@ public sealed class QueryService : IDisposable
         {
             var filter = PartitionFilter.Find(statement, table);
             var chosen = filter is null ? keys : keys.Where(k => PartitionFilter.Matches(k, table, filter)).ToList();
-            var query = ViewQuery(table, chosen.Select(k => $"{_fileRoot}/{k}").ToList(), isRaw: false);
+            var query = ViewQuery(table, chosen.Select(k => $"{_fileRoot}/{k}").ToList());
             if (_views.TryGetValue(table, out var current) && current == query) continue;
             CreateView(_connection, table, query);
             _views[table] = query;
@@ -249,11 +248,11 @@ public sealed class QueryService : IDisposable
     }
 
     /// <summary>
-    /// The view's query: the table's columns (as the catalog types them) and then its partition columns (strings), read
-    /// with <c>read_parquet</c> or <c>read_json</c> over <paramref name="files"/> (paths or globs); no files give an
-    /// empty relation of the same columns.
+    /// An aggregated table's view query: the table's columns (as the catalog types them) and then its partition columns
+    /// (strings), read with <c>read_parquet</c> or <c>read_json</c> over <paramref name="files"/>; no files give an empty
+    /// relation of the same columns (the raw table's too, until a query names it).
     /// </summary>
-    internal static string ViewQuery(CatalogTable table, IReadOnlyList<string> files, bool isRaw)
+    internal static string ViewQuery(CatalogTable table, IReadOnlyList<string> files)
     {
         var keys = table.PartitionKeys.Select(k => Identifier(k.Name)).ToList();
         if (files.Count == 0)
@@ -262,25 +261,38 @@ public sealed class QueryService : IDisposable
             return $"SELECT {string.Join(", ", empty)} WHERE false";
         }
 
-        var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
-        var hive = "hive_partitioning = true, hive_types = {" + string.Join(", ", table.PartitionKeys.Select(k => $"{Literal(k.Name)}: VARCHAR")) + "}";
+        var list = FileList(files);
         if (table.Format == "parquet")
         {
             var columns = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
-            return $"SELECT {string.Join(", ", columns)} FROM read_parquet({list}, {hive})";
-        }
-        if (isRaw)
-        {
-            // The raw files' keys are the JSON field names (GroupID, …); the catalog exposes them lower-case, as Glue does.
-            var fields = RawSchema.Fields.Where(f => table.Columns.Any(c => c.Name == f.Column)).ToList();
-            var spec = "{" + string.Join(", ", fields.Select(f => $"{Literal(f.Name)}: {Literal(DuckType(f.CatalogType))}")) + "}";
-            var columns = fields.Select(f => $"{Identifier(f.Name)} AS {Identifier(f.Column)}").Concat(keys);
-            return $"SELECT {string.Join(", ", columns)} FROM read_json({list}, format = 'auto', columns = {spec}, ignore_errors = true, {hive})";
+            return $"SELECT {string.Join(", ", columns)} FROM read_parquet({list}, {HiveOptions(table)})";
         }
         var jsonColumns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: {Literal(DuckType(c.CatalogType))}")) + "}";
         var selected = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
-        return $"SELECT {string.Join(", ", selected)} FROM read_json({list}, format = 'newline_delimited', columns = {jsonColumns}, {hive})";
+        return $"SELECT {string.Join(", ", selected)} FROM read_json({list}, format = 'newline_delimited', columns = {jsonColumns}, {HiveOptions(table)})";
     }
+
+    /// <summary>
+    /// The raw table's view query: one <c>read_json</c> per group of files that DuckDB decompresses alike, as one relation.
+    /// The raw files' keys are the JSON field names (GroupID, …); the view exposes them lower-case, as Glue does.
+    /// </summary>
+    internal static string RawViewQuery(CatalogTable raw, IReadOnlyList<RawFileGroup> groups)
+    {
+        if (groups.Count == 0) return ViewQuery(raw, []);
+        var fields = RawSchema.Fields.Where(f => raw.Columns.Any(c => c.Name == f.Column)).ToList();
+        var spec = "{" + string.Join(", ", fields.Select(f => $"{Literal(f.Name)}: {Literal(DuckType(f.CatalogType))}")) + "}";
+        var columns = string.Join(", ", fields.Select(f => $"{Identifier(f.Name)} AS {Identifier(f.Column)}").Concat(raw.PartitionKeys.Select(k => Identifier(k.Name))));
+        return string.Join(" UNION ALL ", groups.Select(g =>
+            $"SELECT {columns} FROM read_json({FileList(g.Files)}, format = 'auto', compression = {Literal(g.Compression)}, columns = {spec}, ignore_errors = true, {HiveOptions(raw)})"));
+    }
+
+    /// <summary>Raw files (paths or globs) that DuckDB reads with one <c>compression</c> setting: uncompressed, gzip or zstd.</summary>
+    internal sealed record RawFileGroup(string Compression, IReadOnlyList<string> Files);
+
+    private static string FileList(IReadOnlyList<string> files) => "[" + string.Join(", ", files.Select(Literal)) + "]";
+
+    private static string HiveOptions(CatalogTable table) =>
+        "hive_partitioning = true, hive_types = {" + string.Join(", ", table.PartitionKeys.Select(k => $"{Literal(k.Name)}: VARCHAR")) + "}";
 
     /// <summary>The keys of a table's data files, <c>&lt;location&gt;/k=v/…/&lt;name&gt;.&lt;format&gt;</c> one folder per partition key, sorted.</summary>
     private static IReadOnlyList<string> TableFiles(string root, CatalogTable table)
@@ -295,23 +307,60 @@ public sealed class QueryService : IDisposable
             .ToList();
     }
 
-    /// <summary>The raw globs (one per name pattern that matches a file in a minute folder), found in one walk of the folders.</summary>
-    private static IReadOnlyList<string> RawGlobs(string root, CatalogTable raw)
+    /// <summary>
+    /// The raw table's data files (<see cref="DataLayout.IsRawDataFile"/>: any name but those starting with <c>.</c> or
+    /// <c>_</c>), found in one walk of the minute folders and grouped by what their first bytes say they are, as the engine
+    /// tells them (<see cref="RawFileDecoder.Detect"/>): DuckDB's <c>read_json</c> would pick a compression from the file's
+    /// extension only, so it is given the compression each file has (a gzip file named without <c>.gz</c>, or a Firehose
+    /// object with no extension at all, is read). When every file is of one kind the group is one glob; otherwise it lists
+    /// its files.
+    /// </summary>
+    /// <remarks>
+    /// What the view cannot read, and leaves out (the engine reads or rejects these, see the run's quarantine): files whose
+    /// first bytes are no JSON text, gzip or zstd — text that does not start with <c>{</c> or <c>[</c>, binary data, other
+    /// compressions — since one such file makes DuckDB fail the whole query rather than skip it. DuckDB also fails the query
+    /// on a damaged gzip or zstd file, which the engine reads up to the damage.
+    /// </remarks>
+    private static IReadOnlyList<RawFileGroup> RawFileGroups(string root, CatalogTable raw)
     {
         var folder = Path.Combine(root, raw.Location);
-        var found = new HashSet<string>();
-        if (Directory.Exists(folder))
+        if (!Directory.Exists(folder)) return [];
+        var depth = raw.PartitionKeys.Count;
+        var byKind = new Dictionary<RawFileKind, List<string>>();
+        var head = new byte[RawFileDecoder.HeadBytes];
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = depth }))
         {
-            var depth = raw.PartitionKeys.Count;
-            foreach (var file in Directory.EnumerateFiles(folder, "*", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = depth }))
+            var relative = Path.GetRelativePath(folder, file.FullName).Replace('\\', '/');
+            if (relative.Count(c => c == '/') != depth || !DataLayout.IsRawDataFile(file.Name)) continue;
+            // An empty file is not opened (it may be a named pipe, whose opening would wait for a writer).
+            var kind = file.Length == 0 ? RawFileKind.Json : KindOf(file.FullName, head);
+            if (!byKind.TryGetValue(kind, out var files)) byKind[kind] = files = [];
+            files.Add($"{root}/{raw.Location}/{relative}");
+        }
+
+        (RawFileKind Kind, string Compression)[] readable = [(RawFileKind.Json, "uncompressed"), (RawFileKind.Gzip, "gzip"), (RawFileKind.Zstd, "zstd")];
+        var present = readable.Where(r => byKind.ContainsKey(r.Kind)).ToList();
+        if (present.Count == 1 && byKind.Count == 1)
+        {
+            var folders = string.Concat(Enumerable.Repeat("*/", depth));
+            return [new RawFileGroup(present[0].Compression, [$"{root}/{raw.Location}/{folders}[!._]*"])];
+        }
+        return present.Select(r => new RawFileGroup(r.Compression, byKind[r.Kind].Order(StringComparer.Ordinal).ToList())).ToList();
+
+        static RawFileKind KindOf(string path, byte[] head)
+        {
+            try
             {
-                var name = Path.GetFileName(file);
-                var pattern = RawPatterns.FirstOrDefault(p => name.EndsWith(p[1..], StringComparison.Ordinal));
-                if (pattern is not null && found.Add(pattern) && found.Count == RawPatterns.Length) break;
+                using var handle = File.OpenHandle(path);
+                var length = 0;
+                while (length < head.Length && RandomAccess.Read(handle, head.AsSpan(length), length) is var n and > 0) length += n;
+                return RawFileDecoder.Detect(head.AsSpan(0, length), isWholeFile: length < head.Length, out _);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return RawFileKind.Unknown; // Gone or unreadable since the walk found it: DuckDB could not read it either.
             }
         }
-        var folders = string.Concat(Enumerable.Repeat("*/", raw.PartitionKeys.Count));
-        return RawPatterns.Where(found.Contains).Select(p => $"{root}/{raw.Location}/{folders}{p}").ToList();
     }
 
     private static void CreateView(DuckDBConnection connection, CatalogTable table, string query) =>

@@ -104,6 +104,7 @@ public sealed class DeclaredSchemaOracleTests : IDisposable
         Assert.Equal(RunStatus.Succeeded, report.Status);
         Assert.Equal(records.Count, report.Records);
         Assert.Equal(0, report.Rejected);
+        Assert.Equal(new RawFileKinds(Json: 15, Gzip: 6, Zstd: 6, Unknown: 0), report.FileKinds);
         AssertTablesMatchDuckDb(options, records, report);
     }
 
@@ -305,7 +306,10 @@ public sealed class DeclaredSchemaOracleTests : IDisposable
         return records;
     }
 
-    /// <summary>The records spread over minute folders in each shape: JSON Lines, CRLF lines, pretty-printed, an array, back to back.</summary>
+    /// <summary>
+    /// The records spread over minute folders in each shape (JSON Lines, CRLF lines, pretty-printed, an array, back to back)
+    /// and in gzip and zstd files with any name.
+    /// </summary>
     private void WriteInEveryShape(IReadOnlyList<string> records)
     {
         var shapes = new Func<IReadOnlyList<string>, string>[]
@@ -316,16 +320,44 @@ public sealed class DeclaredSchemaOracleTests : IDisposable
             r => "[\n" + string.Join(",\n", r.Select(Pretty)) + "\n]\n",
             r => string.Concat(r),
         };
-        string[] names = ["lines.json", "crlf.jsonl", "pretty.json", "array.json", "backtoback.json"];
-        var chunk = (records.Count + shapes.Length - 1) / shapes.Length;
-        for (var s = 0; s < shapes.Length; s++)
+        // A Firehose object name (no extension) holds back-to-back records; gzip and zstd are told by their first bytes.
+        (string Name, int Shape, Func<byte[], byte[]> Encode)[] files =
+        [
+            ("lines.json", 0, b => b),
+            ("crlf.jsonl", 1, b => b),
+            ("pretty.json", 2, b => b),
+            ("array.json", 3, b => b),
+            ("hits-stream-1-2026-11-24-13-05-00-6f1c2a4e-9d0b-4c53-8e77-0a1b2c3d4e5f", 4, b => b),
+            ("gzip-without-extension", 0, Gzip),
+            ("pretty.json.gz", 2, Gzip),
+            ("events.zst", 4, Zstd),
+            ("part-0001", 1, Zstd),
+        ];
+        var chunk = (records.Count + files.Length - 1) / files.Length;
+        for (var f = 0; f < files.Length; f++)
         {
-            var part = records.Skip(s * chunk).Take(chunk).ToList();
+            var part = records.Skip(f * chunk).Take(chunk).ToList();
             for (var minute = 0; minute < 3; minute++)
             {
                 var piece = part.Where((_, i) => i % 3 == minute).ToList();
-                if (piece.Count > 0) _data.WriteRaw(Hour, minute * 20 + s, names[s], shapes[s](piece));
+                if (piece.Count == 0) continue;
+                var (name, shape, encode) = files[f];
+                _data.WriteRawBytes($"{DataLayout.RawMinutePrefix(Hour, minute * 20 + f)}/{name}", encode(Encoding.UTF8.GetBytes(shapes[shape](piece))));
             }
+        }
+
+        static byte[] Gzip(byte[] bytes)
+        {
+            using var output = new MemoryStream();
+            using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) gzip.Write(bytes);
+            return output.ToArray();
+        }
+
+        static byte[] Zstd(byte[] bytes)
+        {
+            using var output = new MemoryStream();
+            using (var zstd = new ZstdSharp.CompressionStream(output)) zstd.Write(bytes);
+            return output.ToArray();
         }
 
         static string Pretty(string record) => JsonNode.Parse(record)!.ToJsonString(new JsonSerializerOptions

@@ -332,12 +332,14 @@ public sealed class RawContractTests : IDisposable
         _data.WriteRawBytes("raw_data/year=2026/month=1/day=5/hour=7/minute=3/a.json", Encoding.UTF8.GetBytes("{\"CountryCode\": \"US\"}\n"));
         _data.WriteRawBytes("raw_data/year=2026/month=01/day=05/hour=07/minute=04/b.json", Encoding.UTF8.GetBytes("{\"CountryCode\": \"US\"}\n"));
         _data.WriteRawBytes("raw_data/year=2026/month=01/day=05/hour=17/minute=04/other-hour.json", Encoding.UTF8.GetBytes("{\"CountryCode\": \"XX\"}\n"));
+        // Any name is data (Hive's rule): the note is read, and its line rejected, rather than skipped.
         _data.WriteRawBytes("raw_data/year=2026/month=01/day=05/hour=07/minute=04/notes.txt", Encoding.UTF8.GetBytes("not data"));
 
-        var report = await new HourAggregationJob(_data.Store, new TallyOptions()).RunAsync(hour);
+        var report = await new HourAggregationJob(_data.Store, new TallyOptions { RejectedThreshold = 1.0 }).RunAsync(hour);
 
-        Assert.Equal(2, report.Files);
+        Assert.Equal(3, report.Files);
         Assert.Equal(2, report.Records);
+        Assert.Equal(1, report.Rejected);
         Assert.Contains("aggregated_data/hits_by_country/year=2026/month=01/day=05/hour=07/part-00000.parquet", _data.AllFiles());
     }
 

@@ -111,6 +111,7 @@ public sealed class CatalogTests : IDisposable
         _data.WriteRawBytes("raw_data/year=2026/month=11/day=24/hour=13/minute=7/c.jsonl", "{\"GroupID\": 3}\n"u8.ToArray());
         _data.WriteRawBytes("raw_data/year=2026/month=1/day=5/hour=3/minute=59/d.json", "{\"GroupID\": 4}\n"u8.ToArray());
         _data.WriteRawBytes("raw_data/year=2026/month=11/day=24/hour=13/minute=30/_ignored.json", "{}"u8.ToArray());
+        // Any name is data (Hive's rule): a note makes its minute a partition; only names starting with '.' or '_' do not.
         _data.WriteRawBytes("raw_data/year=2026/month=11/day=24/hour=13/minute=31/notes.txt", "not data"u8.ToArray());
         _data.WriteRawBytes("raw_data/year=2026/month=11/day=24/hour=13/stray.json", "{}"u8.ToArray());
         var catalog = await Catalog.OpenAsync(StateDirectory, _data.Store, new TallyOptions());
@@ -118,9 +119,10 @@ public sealed class CatalogTests : IDisposable
         var found = await catalog.DiscoverRawPartitionsAsync(null);
 
         var partitions = await catalog.ListPartitionsAsync("demo-raw-data", "raw_data");
-        Assert.Equal(3, found);
+        Assert.Equal(4, found);
         Assert.Equal(
             ["2026/11/24/13/7 raw_data/year=2026/month=11/day=24/hour=13/minute=7",
+             "2026/11/24/13/31 raw_data/year=2026/month=11/day=24/hour=13/minute=31",
              "2026/11/24/13/00 raw_data/year=2026/month=11/day=24/hour=13/minute=00",
              "2026/1/5/3/59 raw_data/year=2026/month=1/day=5/hour=3/minute=59"],
             partitions.Select(p => $"{string.Join('/', p.Values)} {p.Location}"));
