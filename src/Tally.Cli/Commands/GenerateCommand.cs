@@ -41,6 +41,7 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateCommand.Settings>
     {
         var options = new GeneratorOptions(HourWindow.Parse(settings.Hour!), settings.Hours, settings.HitsPerHour, settings.Seed, settings.FilesPerMinute, settings.Gzip);
         options.Validate();
+        RawDataGenerator.EnsureGenerates(settings.LoadSettings().ToOptions().Source, "tally generate");
         var store = settings.CreateStore();
         var generator = new RawDataGenerator(store);
         var total = options.HitsPerHour * options.Hours;

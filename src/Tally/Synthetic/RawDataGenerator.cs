@@ -68,6 +68,15 @@ public sealed class RawDataGenerator
         _groupCdf = ZipfCdf(500, 0.6);
     }
 
+    /// <summary>Checks that the records this generator writes, the seed's, are what <paramref name="schema"/> declares.</summary>
+    /// <param name="command">The command that generates, named in the error (<c>tally generate</c>).</param>
+    /// <exception cref="TallyException">InvalidConfiguration, one sentence, when the schema is not the seed's.</exception>
+    public static void EnsureGenerates(SourceSchema schema, string command)
+    {
+        if (schema.IsSeed) return;
+        throw TallyException.InvalidConfiguration(
+            $"{command} writes only the seed's fields ({string.Join(", ", SourceSchema.Seed.Fields.Select(f => f.Name))}), but the settings declare other Source:Fields ({string.Join(", ", schema.Fields.Select(f => f.Name))}); write your own raw files under {DataLayout.RawPrefix}/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/ instead.");
+    }
 
     /// <summary>Writes every hour's files (each file atomically), in parallel across minutes.</summary>
     /// <param name="progress">Receives the number of records written so far.</param>
