@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using DuckDB.NET.Data;
+using Tally.Engine;
 
 namespace Tally.Tests;
 
@@ -133,9 +134,14 @@ internal static class DeclaredSource
             hive_types = {"{"}'year': VARCHAR, 'month': VARCHAR, 'day': VARCHAR, 'hour': VARCHAR, 'minute': VARCHAR{"}"})
         """;
 
-    /// <summary>Writes the hour's file of each table, computed by DuckDB from <see cref="RawOracle"/>: Parquet with a UTC timestamp, JSON Lines with ISO-8601 text ending in Z.</summary>
-    public static void WriteTables(string root, HourWindow hour)
+    /// <summary>
+    /// Writes the hour's file of each table, computed by DuckDB from <see cref="RawOracle"/>: Parquet with a UTC timestamp,
+    /// JSON Lines with ISO-8601 text ending in Z (an hour without records gets files without rows). Returns what a run
+    /// would report of them.
+    /// </summary>
+    public static IReadOnlyList<TableOutput> WriteTables(string root, HourWindow hour)
     {
+        var outputs = new List<TableOutput>();
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
         var s = hour.Start.UtcDateTime;
@@ -160,7 +166,12 @@ internal static class DeclaredSource
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             Execute(connection, "SET TimeZone = 'UTC'");
             Execute(connection, $"COPY ({sql}) TO '{Escape(file)}' (FORMAT {format})");
+            using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT count(*) FROM ({sql})";
+            var key = Path.GetRelativePath(root, file).Replace('\\', '/');
+            outputs.Add(new TableOutput(table, Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture), file, key, new FileInfo(file).Length));
         }
+        return outputs;
     }
 
     private static void Execute(DuckDBConnection connection, string sql)
