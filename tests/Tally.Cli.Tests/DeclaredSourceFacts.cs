@@ -37,6 +37,85 @@ public sealed class DeclaredSourceFacts : IDisposable
         Assert.False(Directory.Exists(Path.Combine(Data, "aggregated_data")));
     }
 
+    private const string Sample = """
+        {"user": {"id": 1234, "name": "not declared"}, "geo": {"country": "NZ", "city": "Wellington"}, "Page": "/home", "bytes": 5120,
+         "latency": 12.5, "cached": true, "at": "2026-11-24T13:05:00.123+13:00", "client": {"device": {"os": "ios", "version": 17}}, "other": [1, 2]}
+        """;
+
+    private async Task<TallyResult> GenerateFromSampleAsync(string data, string sample, int seed = 9)
+    {
+        var file = _temp.Sub($"sample-{Guid.NewGuid():N}.json");
+        File.WriteAllText(file, sample);
+        return await Tally.RunAsync("generate", "--data", data, "--hour", "2026-11-24T13", "--hits-per-hour", "600", "--seed", seed.ToString(CultureInfo.InvariantCulture), "--sample", file);
+    }
+
+    [Fact]
+    public async Task Generate_WithASample_WritesEachDeclaredField_OfItsType_AroundTheSamplesValues_InTheHour()
+    {
+        Declare();
+
+        var result = await GenerateFromSampleAsync(Data, Sample);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var facts = Oracle($"""
+            SELECT count(*),
+                   count(*) FILTER (json_type(json, '$.user.id') IN ('BIGINT', 'UBIGINT') AND CAST(json_extract(json, '$.user.id') AS BIGINT) BETWEEN 0 AND 2468),
+                   count(*) FILTER (json_type(json, '$.geo') = 'OBJECT' AND json_extract_string(json, '$.geo.country') LIKE 'NZ%'),
+                   count(*) FILTER (json_extract_string(json, '$.geo.city') LIKE 'Wellington%' AND json_extract_string(json, '$.Page') LIKE '/home%'),
+                   count(*) FILTER (json_type(json, '$.bytes') IN ('BIGINT', 'UBIGINT') AND CAST(json_extract(json, '$.bytes') AS BIGINT) BETWEEN 0 AND 10240),
+                   count(*) FILTER (json_type(json, '$.latency') IN ('DOUBLE', 'BIGINT', 'UBIGINT') AND CAST(json_extract(json, '$.latency') AS DOUBLE) BETWEEN 0 AND 25),
+                   count(*) FILTER (json_type(json, '$.cached') = 'BOOLEAN'),
+                   count(*) FILTER (json_extract_string(json, '$.at') LIKE '%+13:00'
+                       AND CAST(json_extract_string(json, '$.at') AS TIMESTAMPTZ) >= TIMESTAMPTZ '2026-11-24 13:00:00+00'
+                       AND CAST(json_extract_string(json, '$.at') AS TIMESTAMPTZ) < TIMESTAMPTZ '2026-11-24 14:00:00+00'),
+                   count(*) FILTER (json_extract_string(json, '$.client.device.os') LIKE 'ios%'),
+                   count(*) FILTER (json_exists(json, '$.other') OR json_exists(json, '$.user.name') OR json_exists(json, '$.client.device.version')),
+                   count(DISTINCT json_extract_string(json, '$.geo.country')), count(DISTINCT json_extract_string(json, '$.cached'))
+            FROM read_json_objects('{Data.Replace("'", "''", StringComparison.Ordinal)}/raw_data/*/*/*/*/*/*.json', format = 'newline_delimited')
+            """).Single();
+        Assert.Equal(["600", "600", "600", "600", "600", "600", "600", "600", "600", "0"], facts[..10]);
+        Assert.InRange(int.Parse(facts[10], CultureInfo.InvariantCulture), 10, 50);
+        Assert.Equal("2", facts[11]);
+        // tally query's raw view reads every one of them.
+        var query = await TallyProcess.RunAsync("query", "--data", Data, "--format", "csv",
+            """SELECT count(*), count(user_id), count(country), count(latency_ms), count(cached), count(os) FROM "web-raw"."raw_data" """);
+        Assert.True(query.ExitCode == 0, query.ToString());
+        Assert.Equal("600,600,600,600,600,600", query.Stdout.Split('\n')[1].Trim());
+    }
+
+    [Fact]
+    public async Task Generate_WithTheSameSampleAndSeed_WritesTheSameBytes()
+    {
+        Declare();
+        var other = _temp.Sub("other");
+        Directory.CreateDirectory(Path.Combine(other, ".tally"));
+        File.Copy(Path.Combine(Data, ".tally", "settings.json"), Path.Combine(other, ".tally", "settings.json"));
+
+        Assert.Equal(0, (await GenerateFromSampleAsync(Data, Sample)).ExitCode);
+        Assert.Equal(0, (await GenerateFromSampleAsync(other, Sample)).ExitCode);
+
+        var first = Directory.GetFiles(Path.Combine(Data, "raw_data"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(60, first.Count);
+        foreach (var file in first) Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(Path.Combine(other, Path.GetRelativePath(Data, file))));
+    }
+
+    [Theory]
+    [InlineData("""{"bytes": "lots"}""", "The sample's 'bytes' is the string \"lots\", but Source:Fields declares it int64")]
+    [InlineData("""{"geo": "NZ"}""", "The sample's 'geo' is the string \"NZ\", but Source:Fields reads 'geo.country' inside it")]
+    [InlineData("""{"at": "yesterday"}""", "The sample's 'at' is the string \"yesterday\", but Source:Fields declares it timestamp")]
+    [InlineData("[1, 2]", "holds no JSON object")]
+    public async Task Generate_WithASampleThatDoesNotFitTheDeclaration_IsRefusedInOneSentence(string sample, string message)
+    {
+        Declare();
+
+        var result = await GenerateFromSampleAsync(Data, sample);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Single(result.StderrLines);
+        Assert.Contains(message, result.StderrText);
+        Assert.False(Directory.Exists(Path.Combine(Data, "raw_data")));
+    }
+
     [Fact]
     public async Task Generate_WithSettingsThatDeclareOnlyTables_WritesTheSeedsRecords()
     {
