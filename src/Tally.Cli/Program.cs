@@ -30,11 +30,13 @@ app.Configure(config =>
     config.CancellationExitCode(ExitCodes.Cancelled);
 
     config.AddCommand<DemoCommand>("demo")
-        .WithDescription("Generates a few hours of raw hits, aggregates them and shows the tables: the whole hourly job on a local folder.")
+        .WithDescription("Generates a few hours of the seed's raw hits, aggregates them into the configured tables and shows each table's top rows by its first metric: the whole hourly job on a local folder.")
         .WithExample("demo")
         .WithExample("demo", "--data", "./tally-data", "--hours", "3", "--hits-per-hour", "200000");
     config.AddCommand<GenerateCommand>("generate")
-        .WithDescription("Writes realistic synthetic raw hits under raw_data/year=/month=/day=/hour=/minute=, the same for the same --seed.")
+        .WithDescription("Writes realistic synthetic raw hits (the seed's fields) under raw_data/year=/month=/day=/hour=/minute=, the same for the same --seed. "
+            + "With settings that declare other Source:Fields, --sample FILE writes records shaped like one of yours; without it the command refuses.")
+        .WithExample("generate", "--data", "./tally-data", "--settings", "./my-settings.json", "--hour", "2026-11-24T13", "--sample", "./one-record.json")
         .WithExample("generate", "--data", "./tally-data", "--hour", "2026-11-24T13", "--hours", "3", "--hits-per-hour", "100000", "--seed", "42");
     config.AddCommand<RunCommand>("run")
         .WithDescription("Runs the workflow for one hour (ComputeTargetHour → AggregateHour → Succeeded, or FormatFailure → PublishFailureEvent → Failed): "

@@ -36,9 +36,10 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var lastHour = HourWindow.PrecedingScheduledTime(TimeProvider.System.GetUtcNow());
         var options = new GeneratorOptions(lastHour.AddHours(1 - settings.Hours), settings.Hours, settings.HitsPerHour, settings.Seed);
         options.Validate();
-        var store = settings.CreateStore();
         var tally = settings.LoadSettings();
         var tallyOptions = tally.ToOptions();
+        RawDataGenerator.EnsureGenerates(tallyOptions.Source, "tally demo");
+        var store = settings.CreateStore();
         var reports = new List<RunReport>();
         using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);
@@ -71,31 +72,15 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         }
         AnsiConsole.Write(summary);
 
-        foreach (var spec in tallyOptions.Aggregations)
-        {
-            var (columns, rows) = await TableReader.ReadAsync(store, spec, lastHour, cancellationToken);
-            var countColumn = Array.IndexOf(columns.ToArray(), AggregationSpec.CountColumn);
-            AnsiConsole.WriteLine();
-            AnsiConsole.MarkupLineInterpolated($"[bold]{tallyOptions.AggregatedDatabase}.{spec.Table}[/], hour {lastHour}: top {settings.Top} of {rows.Count:N0} rows");
-            var table = new Table();
-            foreach (var c in columns) table.AddColumn(Markup.Escape(c));
-            foreach (var row in rows.OrderByDescending(r => (long)r[countColumn]!).Take(settings.Top))
-            {
-                table.AddRow(row.Select(v => Markup.Escape(v switch
-                {
-                    null => "NULL",
-                    long l => l.ToString("N0", CultureInfo.InvariantCulture),
-                    _ => v.ToString() ?? "",
-                })).ToArray());
-            }
-            AnsiConsole.Write(table);
-        }
-
-        // The seed's Athena queries, verbatim, through the catalog and DuckDB.
-        AnsiConsole.MarkupLineInterpolated($"The seed's queries (tally query --data {settings.Data} \"...\"), first rows:");
         using (var sql = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken))
         {
-            foreach (var query in SeedQueries.All)
+            foreach (var table in tallyOptions.Tables()) ShowTopRows(sql, tallyOptions.AggregatedDatabase, table, lastHour, settings.Top, cancellationToken);
+
+            // Each table's query in the seed's form (with the default tables, the seed's Athena queries verbatim), through the catalog and DuckDB.
+            var queries = tallyOptions.Tables().Select(t => $"SELECT * FROM {QueryService.Identifier(tallyOptions.AggregatedDatabase)}.{QueryService.Identifier(t.Table)};")
+                .Append($"SELECT * FROM {QueryService.Identifier(tallyOptions.RawDatabase)}.{QueryService.Identifier(tallyOptions.RawTable)} limit 10;").ToList();
+            AnsiConsole.MarkupLineInterpolated($"{(queries.SequenceEqual(SeedQueries.All) ? "The seed's queries" : "Each table's query")} (tally query --data {settings.Data} \"...\"), first rows:");
+            foreach (var query in queries)
             {
                 using var result = sql.Execute(query, cancellationToken);
                 QueryOutput.Write(result, QueryFormat.Table, Math.Min(settings.Top, 5), query);
@@ -105,5 +90,25 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var failed = reports.Count(r => r.Status != RunStatus.Succeeded);
         Console.Out.WriteLine($"The files are in {(settings.S3Data is { } s3 ? s3.ToString() : Path.GetFullPath(settings.Data))} (raw_data/, aggregated_data/, quarantine/).");
         return failed == 0 ? ExitCodes.Succeeded : ExitCodes.Failed;
+    }
+
+    /// <summary>
+    /// Prints the <paramref name="top"/> rows of <paramref name="table"/>'s <paramref name="hour"/>, its largest values of
+    /// its first metric first (nulls last), through the same SQL as <c>tally query</c>.
+    /// </summary>
+    private static void ShowTopRows(QueryService sql, string database, TableDefinition table, HourWindow hour, int top, CancellationToken cancellationToken)
+    {
+        var from = $"{QueryService.Identifier(database)}.{QueryService.Identifier(table.Table)} WHERE "
+            + string.Join(" AND ", DataLayout.HourKeys.Zip(DataLayout.HourPartitionValues(hour), (k, v) => $"{QueryService.Identifier(k.Key)} = {QueryService.Literal(v)}"));
+        long rows;
+        using (var count = sql.Execute($"SELECT count(*) FROM {from}", cancellationToken)) rows = Convert.ToInt64(count.Rows.Single()[0], CultureInfo.InvariantCulture);
+        var metric = QueryService.Identifier(table.Metrics[0].Column);
+        var keys = string.Join("", table.GroupBy.Select(f => $", {QueryService.Identifier(f.Column)}"));
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLineInterpolated($"[bold]{database}.{table.Table}[/], hour {hour}: top {top} of {rows:N0} rows by {table.Metrics[0].Column}");
+        using var result = sql.Execute(
+            $"SELECT {string.Join(", ", table.Columns.Select(c => QueryService.Identifier(c.Name)))} FROM {from} ORDER BY {metric} DESC NULLS LAST{keys} LIMIT {top.ToString(CultureInfo.InvariantCulture)}",
+            cancellationToken);
+        QueryOutput.Write(result, QueryFormat.Table, top);
     }
 }

@@ -33,6 +33,10 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateCommand.Settings>
         [Description("Write gzip-compressed .json.gz files.")]
         public bool Gzip { get; init; }
 
+        [CommandOption("--sample <FILE>")]
+        [Description("A raw record of your own (a JSON file; its first object): write records of the declared Source:Fields shaped like it, values drawn around its values, instead of the seed's records.")]
+        public string? Sample { get; init; }
+
         public override ValidationResult Validate() =>
             Hour is null ? ValidationResult.Error("--hour is required, for example --hour 2026-11-24T13.") : ValidationResult.Success();
     }
@@ -41,8 +45,11 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateCommand.Settings>
     {
         var options = new GeneratorOptions(HourWindow.Parse(settings.Hour!), settings.Hours, settings.HitsPerHour, settings.Seed, settings.FilesPerMinute, settings.Gzip);
         options.Validate();
+        var source = settings.LoadSettings().ToOptions().Source;
+        var sample = settings.Sample is null ? null : SampleRecords.Load(source, settings.Sample);
+        if (sample is null) RawDataGenerator.EnsureGenerates(source, "tally generate", "or give --sample FILE with one of your records to imitate");
         var store = settings.CreateStore();
-        var generator = new RawDataGenerator(store);
+        var generator = new RawDataGenerator(store, sample);
         var total = options.HitsPerHour * options.Hours;
         IReadOnlyList<string> keys = [];
         if (OutputFormats.CanShowProgress(OutputFormat.Table))

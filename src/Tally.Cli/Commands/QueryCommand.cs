@@ -30,7 +30,7 @@ internal sealed class QueryCommand : AsyncCommand<QueryCommand.Settings>
         var format = QueryOutput.Parse(settings.Format);
         var sql = settings.Sql ?? await ReadStdinAsync(cancellationToken);
         var store = settings.OpenStore();
-        var catalog = await settings.OpenCatalogAsync(store, new TallyOptions(), cancellationToken);
+        var catalog = await settings.OpenCatalogAsync(store, settings.LoadSettings().ToOptions(), cancellationToken);
         using var service = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken);
         using var result = service.Execute(sql, cancellationToken);
         QueryOutput.Write(result, format, settings.MaxRows);

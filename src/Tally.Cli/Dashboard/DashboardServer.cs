@@ -46,8 +46,11 @@ internal static class DashboardServer
         api.MapPost("/hours/{hour}/runs", (string hour, HttpContext http) => RerunAsync(context, hour, http));
         api.MapGet("/tables", (int? partitions, CancellationToken ct) => TablesAsync(context, partitions, ct));
         api.MapPost("/query", (QueryRequest? request, CancellationToken ct) => QueryAsync(context, request, ct));
-        api.MapGet("/charts/hourly", (int? days, int? top, CancellationToken ct) => DashboardCharts.HourlyAsync(context, days, top, ct));
-        api.MapGet("/charts/hour/{hour}", (string hour, int? top, CancellationToken ct) => DashboardCharts.HourAsync(context, ParseHour(hour), top, ct));
+        api.MapGet("/charts/tables", () => DashboardCharts.Tables(context));
+        api.MapGet("/charts/hourly", (string? table, string? metric, int? days, int? top, CancellationToken ct) =>
+            DashboardCharts.HourlyAsync(context, table, metric, days, top, ct));
+        api.MapGet("/charts/hour/{hour}", (string hour, string? table, string? metric, int? top, CancellationToken ct) =>
+            DashboardCharts.HourAsync(context, ParseHour(hour), table, metric, top, ct));
         api.MapFallback(() => Results.NotFound(new ApiError("There is no such API endpoint; see the README's Dashboard section.")));
     }
 
@@ -171,15 +174,21 @@ internal static class DashboardServer
     {
         var shown = partitions ?? 48;
         if (shown is < 0 or > 10000) throw TallyException.InvalidArgument("partitions must be between 0 and 10000.");
+        var options = context.Settings.ToOptions();
+        var configured = options.Tables().ToDictionary(t => (options.AggregatedDatabase, t.Table));
         var tables = new JsonArray();
         foreach (var summary in await context.Catalog.ListTablesAsync(ct))
         {
             var t = summary.Table;
             var parts = shown == 0 ? [] : await context.Catalog.ListPartitionsAsync(t.Database, t.Name, ct);
+            var definition = configured.GetValueOrDefault((t.Database, t.Name));
+            var isRaw = t.Database == options.RawDatabase && t.Name == options.RawTable;
             tables.Add(new JsonObject
             {
                 ["database"] = t.Database, ["name"] = t.Name, ["format"] = t.Format, ["location"] = t.Location,
-                ["columns"] = new JsonArray([.. t.Columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.CatalogType })]),
+                ["configured"] = isRaw || definition is not null,
+                ["kind"] = t.Location == DataLayout.RawPrefix ? "raw" : "aggregated",
+                ["columns"] = new JsonArray([.. t.Columns.Select(c => (JsonNode)ColumnJson(c, definition, isRaw ? options.Source : null))]),
                 ["partition_keys"] = new JsonArray([.. t.PartitionKeys.Select(c => (JsonNode)JsonValue.Create(c.Name))]),
                 ["partitions"] = summary.Partitions, ["rows"] = summary.Rows, ["bytes"] = summary.Bytes,
                 ["recent_partitions"] = new JsonArray([.. parts.OrderByDescending(p => p.Location, StringComparer.Ordinal).Take(shown).Select(p => (JsonNode)new JsonObject
@@ -190,6 +199,23 @@ internal static class DashboardServer
             });
         }
         return Results.Json(tables);
+    }
+
+    /// <summary>
+    /// A catalog column, and what the configuration says it is: a raw table's column names its JSON <c>field</c>; an
+    /// aggregated table's column is a <c>group_by</c> column or a <c>metric</c> (<c>sum(bytes)</c>, <c>count</c>).
+    /// </summary>
+    private static JsonObject ColumnJson(TableColumn column, TableDefinition? table, SourceSchema? source)
+    {
+        var json = new JsonObject { ["name"] = column.Name, ["type"] = column.CatalogType };
+        if (source?.Fields.FirstOrDefault(f => f.Column == column.Name) is { } field) json["field"] = field.Name;
+        if (table is null) return json;
+        if (table.GroupBy.Any(f => f.Column == column.Name)) json["group_by"] = true;
+        if (table.Metrics.FirstOrDefault(m => m.Column == column.Name) is { } metric)
+        {
+            json["metric"] = metric.Field is null ? MetricSpec.FunctionName(metric.Function) : $"{MetricSpec.FunctionName(metric.Function)}({metric.Field.Name})";
+        }
+        return json;
     }
 
     internal sealed record QueryRequest(string? Sql);

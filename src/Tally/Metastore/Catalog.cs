@@ -178,15 +178,19 @@ public sealed class Catalog
         return (IReadOnlyList<CatalogPartition>)partitions;
     });
 
-    /// <summary>The tables this catalog defines from its options: the raw table, then the aggregated tables.</summary>
+    /// <summary>
+    /// The tables this catalog defines from its options: the raw table (a column per declared source field, its column name
+    /// and catalog type; a timestamp is the text as it came, so <c>string</c>), then the aggregated tables as
+    /// <see cref="TallyOptions.Tables"/> resolves them (group-by columns, then metric columns).
+    /// </summary>
     internal IReadOnlyList<CatalogTable> ConfiguredTables(DateTimeOffset now)
     {
-        var hourKeys = DataLayout.HourKeys.Select(k => new TableColumn(k.Key, "string")).ToList();
+        var hourKeys = DataLayout.HourKeys.Select(k => new TableColumn(k.Key, CatalogTypes.String)).ToList();
         var tables = new List<CatalogTable>
         {
             new(_options.RawDatabase, _options.RawTable, DataLayout.RawPrefix, "json",
                 _options.Source.Fields.Select(f => new TableColumn(f.Column, f.CatalogType)).ToList(),
-                [.. hourKeys, new TableColumn("minute", "string")], now),
+                [.. hourKeys, new TableColumn("minute", CatalogTypes.String)], now),
         };
         tables.AddRange(_options.Tables().Select(table => new CatalogTable(
             _options.AggregatedDatabase, table.Table, $"{DataLayout.AggregatedPrefix}/{table.Table}", table.Spec.FileExtension, table.Columns, hourKeys, now)));

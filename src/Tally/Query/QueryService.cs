@@ -14,6 +14,13 @@ namespace Tally.Query;
 /// so the seed's queries run verbatim: <c>SELECT * FROM "demo-aggregated-data"."hits_by_country";</c>.
 /// </summary>
 /// <remarks>
+/// Each view has the catalog's columns with their catalog types as DuckDB types (string VARCHAR, bigint BIGINT, double
+/// DOUBLE, boolean BOOLEAN, timestamp TIMESTAMP). A timestamp is UTC: the session's time zone is UTC, whatever the machine's,
+/// so a Parquet timestamp (adjusted to UTC) and a JSON one (ISO-8601 text with its offset) are the same instant shown the
+/// same way. The raw table's view reads the declared source fields (<see cref="TallyOptions.Source"/>) by their JSON names,
+/// a dotted name through the nested objects, under their column names. Only the configured raw table has a view: a table
+/// registered at the raw files' location under another name (an earlier <c>Catalog:RawDatabase</c>) is left out.
+/// <para>
 /// Read-only: a statement runs only when DuckDB's own parser says it is exactly one SELECT (json_serialize_sql); anything
 /// else (COPY, CREATE, INSERT, ATTACH, INSTALL, LOAD, SET, PRAGMA, several statements) is refused before it runs. The
 /// statement then runs with external access limited to the data folder, extension loading off and the configuration
@@ -23,6 +30,7 @@ namespace Tally.Query;
 /// Views see the aggregated files present when the service was opened, through a snapshot of hard links
 /// (<see cref="FileSnapshot"/>): a query running while another process rewrites an hour sees the old or the new file,
 /// never a mix. Open a service per request to see newer files. One connection: an instance is not thread-safe.
+/// </para>
 /// </remarks>
 public sealed class QueryService : IDisposable
 {
@@ -33,13 +41,15 @@ public sealed class QueryService : IDisposable
     private readonly string _fileRoot;
     private readonly IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> _files;
     private readonly Dictionary<CatalogTable, string> _views = [];
+    private readonly SourceSchema _source;
     private CatalogTable? _pendingRaw;
     private Action? _beforeRaw;
 
     private QueryService(DuckDBConnection connection, FileSnapshot? snapshot, string root, string fileRoot,
-        IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> files, IReadOnlyList<CatalogTable> tables, CatalogTable? raw)
+        IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> files, IReadOnlyList<CatalogTable> tables, CatalogTable? raw, SourceSchema source)
     {
         _connection = connection;
+        _source = source;
         _snapshot = snapshot;
         _root = root;
         _fileRoot = fileRoot;
@@ -63,9 +73,10 @@ public sealed class QueryService : IDisposable
     public static async Task<QueryService> OpenAsync(Catalog catalog, string dataRoot, CancellationToken cancellationToken = default)
     {
         var databases = await catalog.ListDatabasesAsync(cancellationToken).ConfigureAwait(false);
-        var tables = (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
+        var tables = await QueryableTablesAsync(catalog, cancellationToken).ConfigureAwait(false);
         var root = Path.GetFullPath(dataRoot).Replace('\\', '/').TrimEnd('/');
-        bool IsRaw(CatalogTable t) => t.Database == catalog.Options.RawDatabase && t.Name == catalog.Options.RawTable;
+        var source = catalog.Options.Source;
+        bool IsRaw(CatalogTable t) => IsConfiguredRaw(catalog, t);
 
         // Aggregated partitions are replaced in place by reruns: list their files once and read them through a snapshot.
         var files = tables.Where(t => !IsRaw(t)).ToDictionary(t => t, t => TableFiles(root, t));
@@ -78,6 +89,8 @@ public sealed class QueryService : IDisposable
             Execute(connection, "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;");
             // DuckDB caches file blocks by path; a partition replaced by a rename must never be read partly from the old file.
             Execute(connection, "SET enable_external_file_cache = false;");
+            // Timestamps are UTC everywhere in Tally; DuckDB would otherwise convert and show them in the machine's zone.
+            Execute(connection, "SET TimeZone = 'UTC';");
             foreach (var database in databases) Execute(connection, $"CREATE SCHEMA {Identifier(database)}");
             var views = files.ToDictionary(f => f.Key, f => ViewQuery(f.Key, f.Value.Select(k => $"{fileRoot}/{k}").ToList()));
             foreach (var (table, query) in views) CreateView(connection, table, query);
@@ -89,7 +102,7 @@ public sealed class QueryService : IDisposable
                 SET enable_external_access = false;
                 SET lock_configuration = true;
                 """);
-            var service = new QueryService(connection, snapshot, root, fileRoot, files.ToDictionary(f => f.Key, f => f.Value), tables, raw);
+            var service = new QueryService(connection, snapshot, root, fileRoot, files.ToDictionary(f => f.Key, f => f.Value), tables, raw, source);
             foreach (var (table, query) in views) service._views[table] = query;
             return service;
         }
@@ -118,8 +131,8 @@ public sealed class QueryService : IDisposable
     {
         if (store is LocalObjectStore local) return await OpenAsync(catalog, local.Root, cancellationToken).ConfigureAwait(false);
         var mirror = new LocalMirror(store, Path.Combine(stateDirectory, "cache"));
-        var tables = (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table).ToList();
-        bool IsRaw(CatalogTable t) => t.Database == catalog.Options.RawDatabase && t.Name == catalog.Options.RawTable;
+        var tables = await QueryableTablesAsync(catalog, cancellationToken).ConfigureAwait(false);
+        bool IsRaw(CatalogTable t) => IsConfiguredRaw(catalog, t);
         using (await mirror.LockAsync(cancellationToken).ConfigureAwait(false))
         {
             foreach (var table in tables.Where(t => !IsRaw(t))) await mirror.SyncAsync(table.Location, cancellationToken).ConfigureAwait(false);
@@ -147,7 +160,14 @@ public sealed class QueryService : IDisposable
         if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
         {
             _beforeRaw?.Invoke();
-            CreateView(_connection, raw, RawViewQuery(raw, RawFileGroups(_root, raw)));
+            try
+            {
+                CreateView(_connection, raw, RawViewQuery(raw, RawFileGroups(_root, raw), _source));
+            }
+            catch (DuckDBException e)
+            {
+                throw Translate(e, cancellationToken);
+            }
             _pendingRaw = null;
         }
         var command = _connection.CreateCommand();
@@ -248,10 +268,11 @@ public sealed class QueryService : IDisposable
     }
 
     /// <summary>
-    /// An aggregated table's view query: the table's columns (as the catalog types them) and then its partition columns
-    /// (strings), read with <c>read_parquet</c> or <c>read_json</c> over <paramref name="files"/>; no files give an empty
-    /// relation of the same columns (the raw table's too, until a query names it).
+    /// A table's view query: the table's columns (as the catalog types them) and then its partition columns (strings),
+    /// read with <c>read_parquet</c> or <c>read_json</c> over <paramref name="files"/> (paths or globs); no files give an
+    /// empty relation of the same columns (the raw table's too, until a query names it: see <see cref="RawViewQuery"/>).
     /// </summary>
+    /// <exception cref="TallyException">InvalidConfiguration when a type has no DuckDB type.</exception>
     internal static string ViewQuery(CatalogTable table, IReadOnlyList<string> files)
     {
         var keys = table.PartitionKeys.Select(k => Identifier(k.Name)).ToList();
@@ -262,26 +283,29 @@ public sealed class QueryService : IDisposable
         }
 
         var list = FileList(files);
+        // Timestamps: a Parquet one adjusted to UTC reads as TIMESTAMPTZ, a JSON one is text with its offset; both become a
+        // TIMESTAMP in UTC (the session's zone).
+        var selected = table.Columns.Select(c => c.CatalogType == CatalogTypes.Timestamp
+            ? $"CAST({Identifier(c.Name)} AS TIMESTAMP) AS {Identifier(c.Name)}" : Identifier(c.Name)).Concat(keys);
         if (table.Format == "parquet")
         {
-            var columns = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
-            return $"SELECT {string.Join(", ", columns)} FROM read_parquet({list}, {HiveOptions(table)})";
+            return $"SELECT {string.Join(", ", selected)} FROM read_parquet({list}, {HiveOptions(table)})";
         }
-        var jsonColumns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: {Literal(DuckType(c.CatalogType))}")) + "}";
-        var selected = table.Columns.Select(c => Identifier(c.Name)).Concat(keys);
+        var jsonColumns = "{" + string.Join(", ", table.Columns.Select(c => $"{Literal(c.Name)}: {Literal(c.CatalogType == CatalogTypes.Timestamp ? "TIMESTAMPTZ" : DuckType(c.CatalogType))}")) + "}";
         return $"SELECT {string.Join(", ", selected)} FROM read_json({list}, format = 'newline_delimited', columns = {jsonColumns}, {HiveOptions(table)})";
     }
 
     /// <summary>
     /// The raw table's view query: one <c>read_json</c> per group of files that DuckDB decompresses alike, as one relation.
-    /// The raw files' keys are the JSON field names (GroupID, …); the view exposes them lower-case, as Glue does.
+    /// The raw files' keys are the declared JSON names (GroupID, geo.country, …); the view exposes them as their columns.
     /// </summary>
-    internal static string RawViewQuery(CatalogTable raw, IReadOnlyList<RawFileGroup> groups)
+    /// <exception cref="TallyException">InvalidConfiguration when two raw fields cannot be told apart by DuckDB.</exception>
+    internal static string RawViewQuery(CatalogTable raw, IReadOnlyList<RawFileGroup> groups, SourceSchema source)
     {
         if (groups.Count == 0) return ViewQuery(raw, []);
-        var fields = RawSchema.Fields.Where(f => raw.Columns.Any(c => c.Name == f.Column)).ToList();
-        var spec = "{" + string.Join(", ", fields.Select(f => $"{Literal(f.Name)}: {Literal(DuckType(f.CatalogType))}")) + "}";
-        var columns = string.Join(", ", fields.Select(f => $"{Identifier(f.Name)} AS {Identifier(f.Column)}").Concat(raw.PartitionKeys.Select(k => Identifier(k.Name))));
+        var fields = source.Fields.Where(f => raw.Columns.Any(c => c.Name == f.Column)).ToList();
+        var spec = RawStruct(fields);
+        var columns = string.Join(", ", RawColumns(fields).Select(c => $"{c.Expression} AS {Identifier(c.Column)}").Concat(raw.PartitionKeys.Select(k => Identifier(k.Name))));
         return string.Join(" UNION ALL ", groups.Select(g =>
             $"SELECT {columns} FROM read_json({FileList(g.Files)}, format = 'auto', compression = {Literal(g.Compression)}, columns = {spec}, ignore_errors = true, {HiveOptions(raw)})"));
     }
@@ -293,6 +317,72 @@ public sealed class QueryService : IDisposable
 
     private static string HiveOptions(CatalogTable table) =>
         "hive_partitioning = true, hive_types = {" + string.Join(", ", table.PartitionKeys.Select(k => $"{Literal(k.Name)}: VARCHAR")) + "}";
+
+    /// <summary>
+    /// The <c>columns</c> argument of <c>read_json</c> for raw fields: one entry per top-level JSON name, a nested name's
+    /// objects as STRUCTs holding the fields inside them (<c>{geo: 'STRUCT("country" VARCHAR, "city" VARCHAR)'}</c>).
+    /// DuckDB matches the names exactly, but a STRUCT cannot hold two names that differ only in case.
+    /// </summary>
+    private static string RawStruct(IReadOnlyList<RawField> fields)
+    {
+        var root = new JsonObjectType();
+        foreach (var field in fields)
+        {
+            var node = root;
+            var path = field.Path;
+            for (var i = 0; i < path.Count - 1; i++) node = node.Child(path[i], field);
+            node.Add(path[^1], RawDuckType(field.Type), field);
+        }
+        return "{" + string.Join(", ", root.Members.Select(m => $"{Literal(m.Name)}: {Literal(m.Type)}")) + "}";
+    }
+
+    /// <summary>The expression reading each field out of <see cref="RawStruct"/>'s columns: <c>struct_extract("geo", 'country')</c> for a nested one.</summary>
+    private static IEnumerable<(string Expression, string Column)> RawColumns(IReadOnlyList<RawField> fields) =>
+        fields.Select(f => (f.Path.Skip(1).Aggregate(Identifier(f.Path[0]), (e, name) => $"struct_extract({e}, {Literal(name)})"), f.Column));
+
+    /// <summary>How DuckDB reads a raw field: a timestamp stays the text it came as (the catalog's <c>string</c>).</summary>
+    private static string RawDuckType(RawFieldType type) => type switch
+    {
+        RawFieldType.Int64 => "BIGINT",
+        RawFieldType.Double => "DOUBLE",
+        RawFieldType.Boolean => "BOOLEAN",
+        _ => "VARCHAR",
+    };
+
+    /// <summary>A JSON object's declared members, as a DuckDB type built up field by field.</summary>
+    private sealed class JsonObjectType
+    {
+        private readonly List<(string Name, JsonObjectType? Object, string? Type)> _members = [];
+
+        public IEnumerable<(string Name, string Type)> Members => _members.Select(m => (m.Name, m.Type ?? m.Object!.StructType()));
+
+        public JsonObjectType Child(string name, RawField field)
+        {
+            var existing = _members.FirstOrDefault(m => m.Name == name);
+            if (existing.Object is not null) return existing.Object;
+            Check(name, field);
+            var child = new JsonObjectType();
+            _members.Add((name, child, null));
+            return child;
+        }
+
+        public void Add(string name, string type, RawField field)
+        {
+            Check(name, field);
+            _members.Add((name, null, type));
+        }
+
+        private string StructType() => "STRUCT(" + string.Join(", ", Members.Select(m => $"{Identifier(m.Name)} {m.Type}")) + ")";
+
+        private void Check(string name, RawField field)
+        {
+            if (_members.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase)) is { Name: { } other })
+            {
+                throw TallyException.InvalidConfiguration(
+                    $"The source field '{field.Name}' reaches the JSON name '{name}', which differs from '{other}' only in case; tally query's engine (DuckDB) cannot read both, so rename one in the data or leave one out of Source:Fields.");
+            }
+        }
+    }
 
     /// <summary>The keys of a table's data files, <c>&lt;location&gt;/k=v/…/&lt;name&gt;.&lt;format&gt;</c> one folder per partition key, sorted.</summary>
     private static IReadOnlyList<string> TableFiles(string root, CatalogTable table)
@@ -366,12 +456,26 @@ public sealed class QueryService : IDisposable
     private static void CreateView(DuckDBConnection connection, CatalogTable table, string query) =>
         Execute(connection, $"CREATE OR REPLACE VIEW {Identifier(table.Database)}.{Identifier(table.Name)} AS {query}");
 
-    private static string DuckType(string catalogType) => catalogType switch
+    /// <summary>The DuckDB type of a catalog type (see <see cref="CatalogTypes"/>).</summary>
+    /// <exception cref="TallyException">InvalidConfiguration for a type Tally does not write.</exception>
+    internal static string DuckType(string catalogType) => catalogType switch
     {
-        "bigint" => "BIGINT",
-        "string" => "VARCHAR",
+        CatalogTypes.String => "VARCHAR",
+        CatalogTypes.BigInt => "BIGINT",
+        CatalogTypes.Double => "DOUBLE",
+        CatalogTypes.Boolean => "BOOLEAN",
+        CatalogTypes.Timestamp => "TIMESTAMP",
         _ => throw TallyException.InvalidConfiguration($"The catalog type '{catalogType}' has no DuckDB type."),
     };
+
+    private static bool IsConfiguredRaw(Catalog catalog, CatalogTable table) =>
+        table.Database == catalog.Options.RawDatabase && table.Name == catalog.Options.RawTable;
+
+    /// <summary>The catalog's tables but those at the raw files' location that are not the configured raw table.</summary>
+    private static async Task<List<CatalogTable>> QueryableTablesAsync(Catalog catalog, CancellationToken cancellationToken) =>
+        (await catalog.ListTablesAsync(cancellationToken).ConfigureAwait(false)).Select(s => s.Table)
+            .Where(t => IsConfiguredRaw(catalog, t) || t.Location != DataLayout.RawPrefix)
+            .ToList();
 
     private static void Execute(DuckDBConnection connection, string sql)
     {

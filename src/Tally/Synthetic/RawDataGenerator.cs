@@ -27,7 +27,8 @@ public sealed record GeneratorOptions(HourWindow FirstHour, int Hours = 1, long 
 /// <summary>
 /// Writes realistic synthetic raw hits under <c>raw_data/year=/month=/day=/hour=/minute=</c> as JSON Lines: countries with a
 /// skewed (Zipf-like) distribution, about 2,000 domains, GroupID 1..500, thousands of real-looking user agents, timestamps
-/// spread over each minute. Deterministic: the same options give the same files, whatever the thread count.
+/// spread over each minute; or, given <see cref="SampleRecords"/>, records shaped like a sample of a declared source.
+/// Deterministic: the same options give the same files, whatever the thread count.
 /// </summary>
 public sealed class RawDataGenerator
 {
@@ -45,6 +46,7 @@ public sealed class RawDataGenerator
     ];
 
     private readonly IObjectStore _store;
+    private readonly SampleRecords? _sample;
     private readonly byte[][] _countries;
     private readonly byte[][] _languages;
     private readonly byte[][] _domains;
@@ -54,9 +56,12 @@ public sealed class RawDataGenerator
     private readonly double[] _agentCdf;
     private readonly double[] _groupCdf;
 
-    public RawDataGenerator(IObjectStore store)
+    /// <param name="store">Where the raw files go.</param>
+    /// <param name="sample">Records to write instead of the seed's: ones shaped like a sample record of a declared source.</param>
+    public RawDataGenerator(IObjectStore store, SampleRecords? sample = null)
     {
         _store = store;
+        _sample = sample;
         var vocabulary = new Random(20261124); // the vocabulary is the same for every seed
         _countries = Countries.Select(Utf8).ToArray();
         _languages = Languages.Select(Utf8).ToArray();
@@ -68,6 +73,16 @@ public sealed class RawDataGenerator
         _groupCdf = ZipfCdf(500, 0.6);
     }
 
+    /// <summary>Checks that the records this generator writes, the seed's, are what <paramref name="schema"/> declares.</summary>
+    /// <param name="command">The command that generates, named in the error (<c>tally generate</c>).</param>
+    /// <param name="alternative">What else the command can do, ending the error (<c>or give --sample FILE</c>), or null.</param>
+    /// <exception cref="TallyException">InvalidConfiguration, one sentence, when the schema is not the seed's.</exception>
+    public static void EnsureGenerates(SourceSchema schema, string command, string? alternative = null)
+    {
+        if (schema.IsSeed) return;
+        throw TallyException.InvalidConfiguration(
+            $"{command} writes only the seed's fields ({string.Join(", ", SourceSchema.Seed.Fields.Select(f => f.Name))}), but the settings declare other Source:Fields ({string.Join(", ", schema.Fields.Select(f => f.Name))}); write your own raw files under {DataLayout.RawPrefix}/year=YYYY/month=MM/day=DD/hour=HH/minute=mm/ instead{(alternative is null ? "" : ", " + alternative)}.");
+    }
 
     /// <summary>Writes every hour's files (each file atomically), in parallel across minutes.</summary>
     /// <param name="progress">Receives the number of records written so far.</param>
@@ -118,6 +133,16 @@ public sealed class RawDataGenerator
         var minuteStart = hour.Start.AddMinutes(minute);
         for (long i = 0; i < count; i++)
         {
+            if (_sample is not null)
+            {
+                _sample.Write(block, random, minuteStart);
+                if (block.WrittenCount >= BlockSize)
+                {
+                    await stream.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    block.ResetWrittenCount();
+                }
+                continue;
+            }
             var span = block.GetSpan(4096);
             var n = 0;
             Append(span, ref n, "{\"GroupID\":"u8);
