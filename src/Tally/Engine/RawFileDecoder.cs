@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text.Unicode;
@@ -32,8 +33,10 @@ internal enum RawFileKind
 /// they are. Not thread-safe; one per file.
 /// </summary>
 /// <remarks>
-/// .NET's <see cref="GZipStream"/> ends quietly at the end of truncated gzip data: a cut inside a record shows as a truncated
-/// record, but a cut that falls exactly between two records loses the rest of the file unseen. zstd reports any truncation.
+/// .NET's <see cref="GZipStream"/> ends quietly at the end of truncated gzip data, so the decoder checks the end itself: the
+/// file's last eight bytes must be the trailer of its last member, the CRC-32 and length (mod 2^32) of the text that member
+/// held. GZipStream returns from a read where a member ends, so the decoder keeps the CRC-32 of the text at each read's end
+/// and finds the last member's start among them. zstd reports any truncation itself.
 /// </remarks>
 internal sealed class RawFileDecoder : IAsyncDisposable
 {
@@ -69,7 +72,7 @@ internal sealed class RawFileDecoder : IAsyncDisposable
             RawFileKind.Zstd => new DecompressionStream(source, leaveOpen: true),
             _ => null,
         };
-        if (_decompressor is not null) _guard = new StopAtDamage(_decompressor, source, kind);
+        if (_decompressor is not null) _guard = kind == RawFileKind.Gzip ? new CheckedGzip(_decompressor, source) : new StopAtDamage(_decompressor, source, kind);
         Text = (Stream?)_guard ?? source;
     }
 
@@ -175,6 +178,26 @@ internal sealed class RawFileDecoder : IAsyncDisposable
     private sealed class Replay(byte[] head, int headLength, Stream stored) : ReadOnlyStream
     {
         private int _headPosition;
+        private readonly byte[] _tail = new byte[8];   // the last bytes read, oldest first
+        private int _tailLength;
+
+        /// <summary>The last (up to) eight bytes read from the file.</summary>
+        public ReadOnlySpan<byte> Tail => _tail.AsSpan(8 - _tailLength);
+
+        private int Keep(ReadOnlySpan<byte> read)
+        {
+            if (read.Length >= 8)
+            {
+                read[^8..].CopyTo(_tail);
+            }
+            else if (read.Length > 0)
+            {
+                _tail.AsSpan(read.Length).CopyTo(_tail);
+                read.CopyTo(_tail.AsSpan(8 - read.Length));
+            }
+            _tailLength = Math.Min(8, _tailLength + read.Length);
+            return read.Length;
+        }
 
         /// <summary>Whether reading the stored stream threw: the decompressor's error is then the store's, not the data's.</summary>
         public bool Failed { get; private set; }
@@ -184,7 +207,7 @@ internal sealed class RawFileDecoder : IAsyncDisposable
             if (_headPosition < headLength) return FromHead(buffer);
             try
             {
-                return stored.Read(buffer);
+                return Keep(buffer[..stored.Read(buffer)]);
             }
             catch
             {
@@ -198,7 +221,8 @@ internal sealed class RawFileDecoder : IAsyncDisposable
             if (_headPosition < headLength) return FromHead(buffer.Span);
             try
             {
-                return await stored.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var n = await stored.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return Keep(buffer.Span[..n]);
             }
             catch
             {
@@ -212,21 +236,27 @@ internal sealed class RawFileDecoder : IAsyncDisposable
             var n = Math.Min(buffer.Length, headLength - _headPosition);
             head.AsSpan(_headPosition, n).CopyTo(buffer);
             _headPosition += n;
-            return n;
+            return Keep(buffer[..n]);
         }
     }
 
     /// <summary>A decompressor whose errors about the data end the stream (and are kept in <see cref="Damage"/>) instead of throwing.</summary>
-    private sealed class StopAtDamage(Stream decompressor, Replay source, RawFileKind kind) : ReadOnlyStream
+    private class StopAtDamage(Stream decompressor, Replay source, RawFileKind kind) : ReadOnlyStream
     {
-        public string? Damage { get; private set; }
+        public string? Damage { get; protected set; }
+
+        /// <summary>The file as stored.</summary>
+        protected Replay Source => source;
 
         public override int Read(Span<byte> buffer)
         {
             if (Damage is not null) return 0;
             try
             {
-                return decompressor.Read(buffer);
+                var n = decompressor.Read(buffer);
+                if (n == 0 && NeedsDrain) Drain();
+                Decompressed(buffer[..n]);
+                return n;
             }
             catch (Exception e) when (IsDamage(e))
             {
@@ -240,12 +270,39 @@ internal sealed class RawFileDecoder : IAsyncDisposable
             if (Damage is not null) return 0;
             try
             {
-                return await decompressor.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var n = await decompressor.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (n == 0 && NeedsDrain) await DrainAsync(cancellationToken).ConfigureAwait(false);
+                Decompressed(buffer.Span[..n]);
+                return n;
             }
             catch (Exception e) when (IsDamage(e))
             {
                 Damage = Describe(e);
                 return 0;
+            }
+        }
+
+        /// <summary>Sees each read's text; an empty one is the end of the text.</summary>
+        protected virtual void Decompressed(ReadOnlySpan<byte> text)
+        {
+        }
+
+        /// <summary>Whether the end of the text must be followed by reading the file to its end (so its last bytes are known).</summary>
+        protected virtual bool NeedsDrain => false;
+
+        private void Drain()
+        {
+            Span<byte> scratch = stackalloc byte[4096];
+            while (source.Read(scratch) > 0)
+            {
+            }
+        }
+
+        private async Task DrainAsync(CancellationToken cancellationToken)
+        {
+            var scratch = new byte[4096];
+            while (await source.ReadAsync(scratch, cancellationToken).ConfigureAwait(false) > 0)
+            {
             }
         }
 
@@ -257,5 +314,81 @@ internal sealed class RawFileDecoder : IAsyncDisposable
         private string Describe(Exception e) => e is EndOfStreamException
             ? "the file ends inside a zstd frame (truncated)"
             : $"corrupt {(kind == RawFileKind.Gzip ? "gzip" : "zstd")} data ({e.Message.TrimEnd('.')})";
+    }
+
+    /// <summary>
+    /// gzip data whose end is checked: when the text ends, the file's last eight bytes must be the trailer of a member that
+    /// started where one of the reads ended (or at the start), with that member's CRC-32 and length; otherwise the file was
+    /// cut (or its last member damaged) and <see cref="StopAtDamage.Damage"/> says so.
+    /// </summary>
+    private sealed class CheckedGzip(Stream decompressor, Replay file) : StopAtDamage(decompressor, file, RawFileKind.Gzip)
+    {
+        private readonly System.IO.Hashing.Crc32 _crc = new();
+        private readonly List<(long Offset, uint Crc)> _readEnds = [(0, 0)];
+        private long _length;
+        private bool _ended;
+
+        protected override bool NeedsDrain => true;
+
+        protected override void Decompressed(ReadOnlySpan<byte> text)
+        {
+            if (_ended) return;
+            if (text.Length > 0)
+            {
+                _crc.Append(text);
+                _length += text.Length;
+                _readEnds.Add((_length, _crc.GetCurrentHashAsUInt32()));
+                return;
+            }
+            _ended = true;
+            var tail = Source.Tail;
+            if (tail.Length == 8)
+            {
+                var crc = BinaryPrimitives.ReadUInt32LittleEndian(tail);
+                var size = BinaryPrimitives.ReadUInt32LittleEndian(tail[4..]);
+                var total = _crc.GetCurrentHashAsUInt32();
+                foreach (var (offset, prefix) in _readEnds)
+                {
+                    // The CRC-32 of the text after offset, from the CRC of all and that of the text before it.
+                    if (unchecked((uint)(_length - offset)) == size && (total ^ Crc32Math.Shift(prefix, _length - offset)) == crc) return;
+                }
+            }
+            Damage = "the gzip data ends before its last member does (the file is truncated, or its end is damaged)";
+        }
+    }
+}
+
+/// <summary>
+/// CRC-32 (the gzip polynomial, reflected) as arithmetic on polynomials over GF(2): the CRC of A followed by B is the CRC of
+/// A times x^(8·|B|), plus the CRC of B. Thread-safe (no state).
+/// </summary>
+internal static class Crc32Math
+{
+    private const uint Polynomial = 0xEDB88320; // reflected: bit 31 is the coefficient of x^0
+    private const uint One = 1u << 31;
+
+    /// <summary><paramref name="crc"/> · x^(8 · <paramref name="bytes"/>) modulo the polynomial.</summary>
+    public static uint Shift(uint crc, long bytes)
+    {
+        var power = One;             // x^0
+        var square = One >> 8;       // x^8, then x^16, x^32, … as the bits of bytes are read
+        for (var n = bytes; n > 0; n >>= 1)
+        {
+            if ((n & 1) != 0) power = Multiply(power, square);
+            square = Multiply(square, square);
+        }
+        return Multiply(power, crc);
+    }
+
+    /// <summary>a · b modulo the polynomial, both reflected.</summary>
+    public static uint Multiply(uint a, uint b)
+    {
+        uint product = 0;
+        for (var bit = One; bit != 0; bit >>= 1)
+        {
+            if ((a & bit) != 0) product ^= b;
+            b = (b & 1) != 0 ? (b >> 1) ^ Polynomial : b >> 1; // b · x
+        }
+        return product;
     }
 }

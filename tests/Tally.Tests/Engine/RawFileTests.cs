@@ -213,6 +213,60 @@ public sealed class RawFileTests : IDisposable
         AssertTablesMatchDuckDb();
     }
 
+    [Theory]
+    [InlineData("without its trailer", 1)]  // every record is there, but nothing says the file is whole
+    [InlineData("cut in the middle", 1)]
+    [InlineData("cut in the middle of its second member", 2)]
+    [InlineData("cut in the middle of its last member", 3)]
+    public async Task Run_KeepsWhatPrecedesTheCut_InATruncatedGzipFile_AndRejectsTheRest_WhereverTheCutFalls(string cut, int members)
+    {
+        // .NET's GZipStream reads a cut gzip file to the cut without a word; the engine checks the last member's trailer.
+        var parts = Enumerable.Range(0, members).Select(m => Gzip(JsonLines(Records(6_000, seed: 30 + m)))).ToList();
+        var whole = parts.SelectMany(p => p).ToArray();
+        var keep = cut == "without its trailer" ? whole.Length - 8
+            : cut == "cut in the middle" ? whole.Length / 2
+            : parts.Take(members == 2 ? 1 : members - 1).Sum(p => p.Length) + parts[members == 2 ? 1 : members - 1].Length / 2;
+        var stored = whole[..keep];
+        Write(5, Firehose, stored, compression: null);
+        var readable = GunzipAsDotNetDoes(stored);
+        var complete = readable[..(Array.LastIndexOf(readable, (byte)'\n') + 1)];
+        _oracleFiles.Add((OracleCopy("readable.json", complete), "uncompressed"));
+
+        var report = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 });
+
+        Assert.Equal(complete.Count(b => b == (byte)'\n'), report.Records);
+        var reasons = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour)))
+            .Select(l => JsonSerializer.Deserialize<JsonElement>(l).GetProperty("reason").GetString()!).ToList();
+        Assert.Equal(reasons.Count, report.Rejected);
+        Assert.Contains("the rest of the file cannot be decompressed: the gzip data ends before its last member does", Assert.Single(reasons, r => r.StartsWith("the rest of", StringComparison.Ordinal)));
+        Assert.InRange(reasons.Count, 1, 2); // and at most the record the cut went through
+        AssertTablesMatchDuckDb();
+    }
+
+    [Fact]
+    public async Task Run_ReadsWholeGzipFiles_OfManyMembersOfEverySize_WithoutAReject()
+    {
+        // Members end where GZipStream's reads end: the last member's trailer is found whatever the sizes and the buffer.
+        var random = new Random(41);
+        var members = Enumerable.Range(0, 9).Select(m => Gzip(JsonLines(Records(random.Next(0, 3) == 0 ? 1 : random.Next(1, 9_000), seed: 50 + m)))).ToList();
+        Write(5, Firehose, members.SelectMany(m => m).ToArray(), "gzip");
+        Write(6, "one-empty-member.json.gz", [.. Gzip(JsonLines(Records(10, seed: 60))), .. Gzip([])], "gzip");
+
+        var report = await new HourAggregationJob(_data.Store, new TallyOptions()) { ReadBufferBytes = 4096 }.RunAsync(Hour);
+
+        Assert.Equal(0, report.Rejected);
+        Assert.Equal(RunStatus.Succeeded, report.Status);
+        AssertTablesMatchDuckDb();
+    }
+
+    private static byte[] GunzipAsDotNetDoes(byte[] stored)
+    {
+        using var gzip = new GZipStream(new MemoryStream(stored), CompressionMode.Decompress);
+        var output = new MemoryStream();
+        gzip.CopyTo(output);
+        return output.ToArray();
+    }
+
     [Fact]
     public async Task Run_ReportsHowManyFilesOfEachKindItRead()
     {
