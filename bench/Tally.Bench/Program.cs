@@ -8,7 +8,9 @@ using Tally.Storage;
 
 // Usage:
 //   Tally.Bench [--records N] [--runs N] [--data DIR]   generate one hour (once) and compare Tally with DuckDB
-//   Tally.Bench tally DIR | duckdb DIR                  one measured run in this process (used by the comparison)
+//   Tally.Bench tally DIR | duckdb DIR [GLOB]           one measured run in this process (used by the comparisons; GLOB, relative
+//                                                       to the hour's folder, default */*.json)
+//   Tally.Bench agree DIR                               exit 0 when DuckDB's three outputs in DIR equal Tally's, row for row
 //   Tally.Bench query [--hours N] [--runs N] [--data DIR]  one hour of hits_by_country vs a full scan over N stored hours
 //   Tally.Bench s3 [--records N] [--runs N] [--data DIR]     one hour aggregated from s3rver vs from a local folder
 var hour = HourWindow.Parse("2026-11-24T13");
@@ -16,6 +18,13 @@ if (args is ["query", .. var queryArgs]) return await QueryBench.RunAsync(queryA
 if (args is ["s3", .. var s3Args]) return await S3Bench.RunAsync(s3Args);
 if (args is ["tally", var tallyDir]) return await Children.TallyAsync(tallyDir, hour);
 if (args is ["duckdb", var duckDir]) return Children.DuckDb(duckDir, hour);
+if (args is ["duckdb", var globDir, var glob]) return Children.DuckDb(globDir, hour, glob);
+if (args is ["agree", var agreeDir])
+{
+    var agree = Children.OutputsAgree(agreeDir, hour);
+    Console.WriteLine(agree ? "outputs agree: DuckDB's tables equal Tally's, row for row" : "OUTPUTS DIFFER");
+    return agree ? 0 : 1;
+}
 
 if (BenchSupport.Options(args, "--records", "--runs", "--data") is not { } options) return 2;
 var records = options.Number("--records", 5_000_000);
@@ -87,11 +96,11 @@ internal static class Children
     }
 
     /// <summary>DuckDB's best plan: one scan with explicit columns, GROUPING SETS, threads = cores, the same three outputs.</summary>
-    public static int DuckDb(string dir, HourWindow hour)
+    public static int DuckDb(string dir, HourWindow hour, string files = "*/*.json")
     {
         var output = Path.Combine(dir, "duckdb_out");
         Directory.CreateDirectory(output);
-        var glob = Path.Combine(dir, DataLayout.RawHourPrefix(hour), "*", "*.json");
+        var glob = Path.Combine(dir, DataLayout.RawHourPrefix(hour), files);
         var clock = Stopwatch.StartNew();
         using (var connection = new DuckDBConnection("Data Source=:memory:"))
         {
