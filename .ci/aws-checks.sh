@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # AWS deployment checks: installs the pinned CDK CLI locally (.tools/cdk), synthesizes the CDK app offline
-# (with the real Lambda publish), compiles the Glue script and runs its unit tests.
+# (with the real Lambda publish), compiles the Glue job's Python files and runs their unit tests.
 # Needs .NET 10 SDK, Node 20, npm and python3. Idempotent. Exits non-zero when any check fails.
 set -uo pipefail
 
@@ -49,7 +49,7 @@ synth() {
 
 check "install the CDK CLI (.tools/cdk, aws-cdk pinned in package-lock.json)" install_cdk
 check "cdk synth (offline, publishes the Lambda)" synth
-check "python3 -m py_compile glue/aggregate_hits.py" python3 -m py_compile glue/aggregate_hits.py
+check "python3 -m py_compile glue/aggregate_hits.py glue/tally_contract.py" python3 -m py_compile glue/aggregate_hits.py glue/tally_contract.py
 check "python3 -m unittest discover -s glue/tests" python3 -m unittest discover -s glue/tests
 
 # Worded so that it is not mistaken for the whole CI run's "N passed, N failed" summary line.

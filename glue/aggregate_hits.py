@@ -1,4 +1,4 @@
-"""Tally's Glue Spark job: aggregate one UTC hour of raw web-page hits into every configured table.
+"""Tally's Glue Spark job: aggregate one UTC hour of raw records into every configured table.
 
 Arguments (Glue passes them as ``--name value``):
   --specs               the aggregation specs as JSON, as Tally.Core's AggregationSpec.ToJson writes them:
@@ -12,19 +12,27 @@ Arguments (Glue passes them as ``--name value``):
   --output_prefix       the aggregated tables' prefix (aggregated_data)
   --temp_prefix         where Spark's output is staged before it replaces the hour's file
   --target_hour         the UTC hour to aggregate, 2026-11-24T13 (the state machine passes the Lambda's answer)
-  --max_rejected_share  optional; the run fails when more than this share of records is malformed (default 0.01)
+  --max_rejected_share  optional; the run fails when more than this share of records is rejected (default 0.01)
+  --quarantine_prefix   optional; where the rejected records go (default quarantine), as the C# engine writes them:
+                        <prefix>/year=YYYY/month=MM/day=DD/hour=HH/rejected.jsonl
 
-For each table the job writes exactly one object, <output_prefix>/<table>/year=YYYY/month=MM/day=DD/hour=HH/part-00000.<ext>,
-by copying Spark's staged file over it (a reader sees the old object or the new one), then removes any other object
-in that partition. Reruns replace the hour, never duplicate it; an hour without input gets an empty file.
+What it does, in this order:
+  1. Reads every raw file of the hour's minute folders (padded or not; every name not starting with '.' or '_') whole,
+     with Spark's binaryFiles, and parses each through tally_contract, the same contract as the C# engine's: file
+     shapes, gzip and zstd by their first bytes, strict JSON, the declared fields' types, rejects with reasons,
+     outside_window. Spark only distributes the files.
+  2. Writes the rejected records, one JSON line each, to the quarantine file (or removes it when there are none).
+  3. Fails the run when rejected / (records + rejected) exceeds --max_rejected_share, leaving the tables as they were.
+  4. Aggregates the valid records with Spark: group by, then count, sum, min, max and count_distinct over the declared
+     columns (an int64 sum that does not fit in 64 bits fails the run); rows sorted by the group-by columns.
+  5. For each table writes exactly one object, <output_prefix>/<table>/year=YYYY/month=MM/day=DD/hour=HH/part-00000.<ext>,
+     by copying Spark's staged file over it (a reader sees the old object or the new one), then removes any other object
+     in that partition. Reruns replace the hour, never duplicate it; an hour without input gets an empty file.
 
-The parsing and path logic below is pure Python (tested without Spark); Spark and boto3 are imported in main() only.
-
-What it does not do yet: it reads the seed's fields only, and computes the default hitcount only. A declared source
-other than the seed's (--source) or a table with other metrics makes the run fail at its start, with one sentence
-saying so, rather than write tables that lack the declared columns. Reading declared fields (nested paths, the five
-types, the event time's outside_window check) and the sum, min, max and count_distinct metrics come with the job's
-rebuilt parsing; until then the aggregated tables the CDK app declares for such a declaration get no files from Glue.
+Packaging: the job needs tally_contract.py beside this script, given to Glue as ``--extra-py-files s3://.../tally_contract.py``
+(Glue puts it on the Python path of the driver and of every executor). Everything above main()'s Spark part is pure
+Python, tested without Spark; Spark and boto3 are imported in main() only. The Spark part cannot run offline: it is
+kept to the few calls above, and is verified only by running the job on a real AWS account.
 """
 
 import json
@@ -34,27 +42,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-# The raw record (DESIGN.md): JSON name and catalog type, in the seed's column order.
-RAW_FIELDS = (
-    ("GroupID", "bigint"),
-    ("CountryCode", "string"),
-    ("UserAgent", "string"),
-    ("Language", "string"),
-    ("Domain", "string"),
-    ("Timestamp", "string"),
-)
+import tally_contract as contract
+from tally_contract import FIELD_TYPES, SEED_SOURCE, Source
+
 COUNT_COLUMN = "hitcount"
-# The seed's source schema as SourceSchema.ToJson writes it: (JSON name, column, type), and the event time.
-SEED_SOURCE_FIELDS = (
-    ("GroupID", "groupid", "int64"),
-    ("CountryCode", "countrycode", "string"),
-    ("UserAgent", "useragent", "string"),
-    ("Language", "language", "string"),
-    ("Domain", "domain", "string"),
-    ("Timestamp", "timestamp", "timestamp"),
-)
-SEED_EVENT_TIME = "Timestamp"
-FIELD_TYPES = ("string", "int64", "double", "boolean", "timestamp")
 METRIC_FUNCTIONS = ("count", "sum", "min", "max", "count_distinct")
 # The metric of a spec without "metrics": one count column, hitcount.
 DEFAULT_METRICS = ((COUNT_COLUMN, "count", None),)
@@ -62,13 +53,19 @@ PART_FILE_STEM = "part-00000"
 FORMATS = ("parquet", "json")
 REQUIRED_ARGS = ("specs", "bucket", "raw_prefix", "output_prefix", "temp_prefix", "target_hour")
 DEFAULT_MAX_REJECTED_SHARE = 0.01
-# The raw files Tally reads (DataLayout.IsRawDataFile); Spark already skips names starting with '.' or '_'.
-RAW_FILE_GLOB = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz}"
+DEFAULT_QUARANTINE_PREFIX = "quarantine"
+# The DataFrame's columns beside the declared ones; declared columns are lower-case letters, digits and '_', so a
+# name with '-' never collides with one.
+REJECTED_COLUMN = "tally-rejected"
+OUTSIDE_COLUMN = "tally-outside-window"
+MICROS_SUFFIX = "-utc-micros"
 
 _TABLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
 _HOUR = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2})(?::(\d{2})(?::(\d{2})(?:\.0+)?)?)?(Z|z|[+-]\d{2}:\d{2})?$"
 )
+_MINUTE_FOLDER = re.compile(r"minute=([0-9]{1,9})")
+_S3_PATH = re.compile(r"s3[an]?://([^/]+)/(.*)", re.DOTALL)
 
 
 class JobArgumentError(ValueError):
@@ -76,41 +73,28 @@ class JobArgumentError(ValueError):
 
 
 @dataclass(frozen=True)
-class Source:
-    """The declared source schema: fields as (JSON name, column, type) tuples, and the event time's JSON name or None."""
-
-    fields: tuple
-    event_time: object = None
-
-    @property
-    def is_seed(self):
-        return self.fields == SEED_SOURCE_FIELDS and self.event_time == SEED_EVENT_TIME
-
-
-SEED_SOURCE = Source(SEED_SOURCE_FIELDS, SEED_EVENT_TIME)
-
-
-@dataclass(frozen=True)
 class Spec:
-    """One aggregation: count the hour's valid records grouped by group_by (raw JSON names) into table.
+    """One aggregation: group the hour's valid records by group_by (JSON names of the source's fields) into table.
 
-    metrics holds the declared (column, function, field) tuples; only DEFAULT_METRICS is computed yet.
+    metrics holds (column, function, field) tuples, field a JSON name (None for count); source is the schema the names
+    belong to.
     """
 
     table: str
     group_by: tuple
     format: str
     metrics: tuple = DEFAULT_METRICS
+    source: Source = SEED_SOURCE
 
     @property
     def columns(self):
-        """The stored columns: group-by columns in the raw schema's order (lower case), then hitcount."""
-        return [name.lower() for name, _ in RAW_FIELDS if name in self.group_by] + [COUNT_COLUMN]
+        """The stored columns: group-by columns in the source's field order, then the metrics in declared order."""
+        return [f.column for f in self.source.fields if f.name in self.group_by] + [m[0] for m in self.metrics]
 
     @property
     def sort_columns(self):
         """The output rows' sort order: the group-by columns in group_by order."""
-        return [name.lower() for name in self.group_by]
+        return [self.source.find(name).column for name in self.group_by]
 
     @property
     def extension(self):
@@ -164,11 +148,10 @@ def parse_args(argv):
     return args
 
 
-def parse_specs(text):
-    """Parses and validates the specs JSON (the rules of Tally.Core's AggregationSpec.Validate).
-
-    Group-by names are matched to the raw fields in any case and returned with the raw JSON names.
-    Raises JobArgumentError with the first problem found.
+def parse_specs(text, source=SEED_SOURCE):
+    """Parses and validates the specs JSON against the source schema (the rules of Tally.Core's AggregationSpec.Resolve
+    that the job depends on). Names of group-by and metric fields are matched as SourceSchema.Find does (JSON name or
+    column, in any case when unambiguous) and returned as JSON names. Raises JobArgumentError with the first problem.
     """
     try:
         items = json.loads(text)
@@ -178,7 +161,7 @@ def parse_specs(text):
         raise JobArgumentError("The aggregation specs must be a JSON array.")
     if not items:
         raise JobArgumentError("At least one aggregation must be configured.")
-    by_lower = {name.lower(): name for name, _ in RAW_FIELDS}
+    names = ", ".join(f.name for f in source.fields)
     specs, tables = [], set()
     for item in items:
         if not isinstance(item, dict):
@@ -196,24 +179,22 @@ def parse_specs(text):
             raise JobArgumentError("Table '%s' has no group-by fields." % table)
         fields = []
         for name in group_by:
-            field = by_lower.get(name.lower()) if isinstance(name, str) else None
+            field = source.find(name) if isinstance(name, str) else None
             if field is None:
-                raise JobArgumentError(
-                    "Table '%s' groups by '%s', which is not a raw field (%s)."
-                    % (table, name, ", ".join(n for n, _ in RAW_FIELDS))
-                )
-            if field in fields:
+                raise JobArgumentError("Table '%s' groups by '%s', which is not a raw field (%s)." % (table, name, names))
+            if field.name in fields:
                 raise JobArgumentError("Table '%s' groups by the same field twice." % table)
-            fields.append(field)
+            fields.append(field.name)
         fmt = item.get("format")
         if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
             raise JobArgumentError("Table '%s' has format '%s'; use parquet or json." % (table, fmt))
-        specs.append(Spec(table, tuple(fields), fmt.lower(), _parse_metrics(table, item.get("metrics"))))
+        metrics = tuple(_resolve_metric(table, m, source, names) for m in _parse_metrics(table, item.get("metrics")))
+        specs.append(Spec(table, tuple(fields), fmt.lower(), metrics, source))
     return specs
 
 
 def _parse_metrics(table, items):
-    """The (column, function, field) tuples of a spec's "metrics"; DEFAULT_METRICS when there is none."""
+    """The (column, function, field) tuples of a spec's "metrics", field as written; DEFAULT_METRICS when there is none."""
     if items is None:
         return DEFAULT_METRICS
     if not isinstance(items, list) or not items:
@@ -227,6 +208,21 @@ def _parse_metrics(table, items):
             )
         metrics.append((item.get("column"), function.lower(), item.get("field")))
     return tuple(metrics)
+
+
+def _resolve_metric(table, metric, source, names):
+    column, function, name = metric
+    if not isinstance(column, str) or not column:
+        raise JobArgumentError("Table '%s' has a metric without a column." % table)
+    if function == "count":
+        return (column, function, None)
+    field = source.find(name) if isinstance(name, str) else None
+    if field is None:
+        raise JobArgumentError("Table '%s', metric '%s': field '%s' is not a raw field (%s)." % (table, column, name, names))
+    if function == "sum" and field.type not in ("int64", "double"):
+        raise JobArgumentError("Table '%s', metric '%s': sum over '%s', a %s field; sum needs an int64 or double field."
+                               % (table, column, field.name, field.type))
+    return (column, function, field.name)
 
 
 def parse_source(text):
@@ -257,29 +253,6 @@ def parse_source(text):
     if event_time is not None and event_time not in [name for name, _, _ in parsed]:
         raise JobArgumentError("The source schema's event_time '%s' is not one of its fields." % event_time)
     return Source(tuple(parsed), event_time)
-
-
-def unsupported_source(source):
-    """One sentence saying that this job cannot read the declared source yet, or None for the seed's."""
-    if source.is_seed:
-        return None
-    return (
-        "The source schema (--source) declares fields other than the seed's (%s), which this Glue job does not "
-        "read yet; only the seed's source can be aggregated on Glue for now."
-        % ", ".join(name for name, _, _ in source.fields)
-    )
-
-
-def unsupported_metrics(specs):
-    """One sentence naming the first table whose metrics this job cannot compute yet, or None when all are hitcount."""
-    for spec in specs:
-        if spec.metrics != DEFAULT_METRICS:
-            return (
-                "Table '%s' declares the metrics %s, which this Glue job does not compute yet; only the default "
-                "hitcount can be aggregated on Glue for now."
-                % (spec.table, ", ".join("%s (%s)" % (column, function) for column, function, _ in spec.metrics))
-            )
-    return None
 
 
 def parse_target_hour(text):
@@ -341,6 +314,59 @@ def raw_hour_glob(bucket, raw_prefix, hour):
     )
 
 
+def object_key(path, bucket):
+    """The object key of a path Spark lists (s3://bucket/raw_data/...), as the C# engine names files in rejects."""
+    match = _S3_PATH.fullmatch(path)
+    return match.group(2) if match and match.group(1) == bucket else path
+
+
+def is_raw_data_key(key):
+    """Whether a key the hour's glob found is a raw data file: directly in a minute=0..59 folder (padded or not), its
+    name not starting with '.' or '_' (Hive's rule, which Spark's listing applies too)."""
+    parts = key.split("/")
+    minute = _MINUTE_FOLDER.fullmatch(parts[-2]) if len(parts) >= 2 else None
+    return minute is not None and int(minute.group(1)) <= 59 and contract.is_raw_data_name(parts[-1])
+
+
+def dataframe_columns(source):
+    """The parsed records' DataFrame columns as (name, type): each declared field's column (a timestamp as its text),
+    the UTC microseconds of each timestamp field (for min and max), then whether the record lies outside the hour and,
+    for a rejected record, its quarantine line. Types are FIELD_TYPES' words and "micros"."""
+    stamps = [f for f in source.fields if f.type == "timestamp"]
+    return (
+        [(f.column, f.type) for f in source.fields]
+        + [(f.column + MICROS_SUFFIX, "micros") for f in stamps]
+        + [(OUTSIDE_COLUMN, "boolean"), (REJECTED_COLUMN, "string")]
+    )
+
+
+def dataframe_rows(key, data, validator):
+    """One raw file's rows for the DataFrame of dataframe_columns(validator.source): a row per valid record, and a row
+    per rejected record whose declared columns are null and whose REJECTED_COLUMN holds its quarantine line."""
+    fields = validator.source.fields
+    stamps = [i for i, f in enumerate(fields) if f.type == "timestamp"]
+    empty = (None,) * (len(fields) + len(stamps))
+    for item in contract.iter_file(key, data, validator):
+        if type(item) is contract.Record:
+            values = item.values
+            micros = tuple(None if values[i] is None else contract.unix_micros(contract.parse_utc_ticks(values[i])) for i in stamps)
+            yield values + micros + (item.outside_window, None)
+        else:
+            yield empty + (False, item.to_json_line())
+
+
+def file_rows(path, data, bucket, validator):
+    """The DataFrame rows of one file binaryFiles read (its path and bytes): dataframe_rows, or none when the path is not
+    a raw data file of the hour (see is_raw_data_key)."""
+    key = object_key(path, bucket)
+    return dataframe_rows(key, data, validator) if is_raw_data_key(key) else ()
+
+
+def quarantine_file_key(quarantine_prefix, hour):
+    """The hour's quarantine file: <prefix>/year=YYYY/month=MM/day=DD/hour=HH/rejected.jsonl (DataLayout.QuarantineFile)."""
+    return "%s/%s/rejected.jsonl" % (quarantine_prefix.strip("/"), hour.partition_path)
+
+
 def table_partition_prefix(output_prefix, spec, hour):
     """The key prefix of the table's partition for the hour, ending with '/'."""
     return "%s/%s/%s/" % (output_prefix.strip("/"), spec.table, hour.partition_path)
@@ -351,9 +377,9 @@ def table_file_key(output_prefix, spec, hour):
     return "%s%s.%s" % (table_partition_prefix(output_prefix, spec, hour), PART_FILE_STEM, spec.extension)
 
 
-def staging_prefix(temp_prefix, run_id, spec):
-    """Where Spark writes the table's output before it is copied into place, ending with '/'."""
-    return "%s/%s/%s/" % (temp_prefix.strip("/"), run_id, spec.table)
+def staging_prefix(temp_prefix, run_id, name):
+    """Where Spark writes one output (a table's, or the quarantine's) before it is copied into place, ending with '/'."""
+    return "%s/%s/%s/" % (temp_prefix.strip("/"), run_id, name)
 
 
 def pick_part_file(keys):
@@ -372,95 +398,124 @@ def stale_keys(existing_keys, final_key):
     return sorted(k for k in existing_keys if k != final_key)
 
 
-def rejected_share_problem(total, rejected, max_share):
-    """A one-sentence reason to fail the run when the rejected share exceeds max_share, else None."""
-    if total == 0 or rejected / float(total) <= max_share:
-        return None
-    return "%d of %d records (%.2f %%) were rejected, more than the allowed %.2f %%." % (
-        rejected, total, 100.0 * rejected / total, 100.0 * max_share
-    )
-
-
 def main(argv=None):
-    """The Glue entry point. Spark and boto3 are imported here so the pure parts import without them."""
+    """The Glue entry point. The arguments are checked before Spark and boto3 are imported."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    # The source first: specs over declared fields do not resolve against the seed's.
-    problem = unsupported_source(parse_source(args.get("source")))
-    if problem:
-        raise JobArgumentError(problem)
-    specs = parse_specs(args["specs"])
-    problem = unsupported_metrics(specs)
-    if problem:
-        raise JobArgumentError(problem)
+    source = parse_source(args.get("source"))
+    specs = parse_specs(args["specs"], source)
     hour = parse_target_hour(args["target_hour"])
     max_rejected = parse_max_rejected_share(args)
-    bucket = args["bucket"]
+    quarantine_key = quarantine_file_key(args.get("quarantine_prefix") or DEFAULT_QUARANTINE_PREFIX, hour)
+    validator = contract.Validator(source, hour.start)
     run_id = args.get("JOB_RUN_ID") or uuid.uuid4().hex
+    report = _run_on_spark(args, source, specs, hour, max_rejected, quarantine_key, validator, run_id)
+    print(json.dumps(report, sort_keys=True))
 
+
+def _run_on_spark(args, source, specs, hour, max_rejected, quarantine_key, validator, run_id):
+    # The only part that needs Spark and AWS: not run by the tests, verified on a real account only. Keep it thin.
     import boto3
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
-    from pyspark.sql.types import LongType, StringType, StructField, StructType
+    from pyspark.sql import types as T
 
     spark = SparkSession.builder.appName("tally-aggregate-hits").getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")  # as the C# engine writes them
     s3 = boto3.client("s3")
-    corrupt = "_corrupt_record"
-    schema = StructType(
-        [StructField(name, LongType() if kind == "bigint" else StringType(), True) for name, kind in RAW_FIELDS]
-        + [StructField(corrupt, StringType(), True)]
-    )
+    bucket, sc = args["bucket"], spark.sparkContext
 
+    # 1. Whole files through the contract, on the executors.
     raw_glob = raw_hour_glob(bucket, args["raw_prefix"], hour)
-    jvm = spark.sparkContext._jvm
-    glob_path = jvm.org.apache.hadoop.fs.Path(raw_glob)
-    matches = glob_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).globStatus(glob_path)
-    if matches is not None and len(matches) > 0:
-        df = (
-            spark.read.schema(schema)
-            .option("mode", "PERMISSIVE")
-            .option("columnNameOfCorruptRecord", corrupt)
-            .option("pathGlobFilter", RAW_FILE_GLOB)
-            .json(raw_glob)
-        )
-    else:
-        df = spark.createDataFrame([], schema)
-    df = df.select(*[name for name, _ in RAW_FIELDS], corrupt).cache()
-    total = df.count()
-    rejected = df.filter(F.col(corrupt).isNotNull()).count()
-    problem = rejected_share_problem(total, rejected, max_rejected)
-    if problem:
-        raise RuntimeError("Hour %s: %s" % (hour, problem))
-    valid = df.filter(F.col(corrupt).isNull())
+    glob_path = sc._jvm.org.apache.hadoop.fs.Path(raw_glob)
+    matches = glob_path.getFileSystem(sc._jsc.hadoopConfiguration()).globStatus(glob_path)
+    files = sc.binaryFiles(raw_glob) if matches is not None and len(matches) > 0 else sc.emptyRDD()
+    rows = files.flatMap(lambda item: file_rows(item[0], item[1], bucket, validator))
+    spark_type = {"string": T.StringType, "int64": T.LongType, "double": T.DoubleType, "boolean": T.BooleanType,
+                  "timestamp": T.StringType, "micros": T.LongType}
+    schema = T.StructType([T.StructField(name, spark_type[kind](), True) for name, kind in dataframe_columns(source)])
+    parsed = spark.createDataFrame(rows, schema).cache()
+    rejected_line = F.col(REJECTED_COLUMN)
+    counts = parsed.agg(
+        F.count(F.when(rejected_line.isNull(), 1)).alias("records"),
+        F.count(rejected_line).alias("rejected"),
+        F.count(F.when(F.col(OUTSIDE_COLUMN), 1)).alias("outside_window"),
+    ).first()
+    report = {"target_hour": str(hour), "records": counts["records"], "rejected": counts["rejected"],
+              "outside_window": counts["outside_window"], "quarantine": None, "tables": {}}
 
-    report = {"target_hour": str(hour), "records": total, "rejected": rejected, "tables": {}}
+    # 2. The quarantine file, replaced whole.
+    if counts["rejected"]:
+        staged = staging_prefix(args["temp_prefix"], run_id, "quarantine")
+        parsed.filter(rejected_line.isNotNull()).select(rejected_line).coalesce(1).write.mode("overwrite").text(
+            "s3://%s/%s" % (bucket, staged))
+        _replace_with_staged(s3, bucket, staged, quarantine_key)
+        report["quarantine"] = "s3://%s/%s" % (bucket, quarantine_key)
+    else:
+        s3.delete_object(Bucket=bucket, Key=quarantine_key)
+
+    # 3. The threshold.
+    problem = contract.rejected_share_problem(counts["records"], counts["rejected"], max_rejected)
+    if problem:
+        raise RuntimeError("Hour %s: %s The tables were left unchanged. See %s." % (hour, problem, report["quarantine"]))
+
+    # 4 and 5. Each table, aggregated by Spark, then copied into place.
+    valid = parsed.filter(rejected_line.isNull())
     for spec in specs:
         aggregated = (
-            valid.groupBy(*[F.col(name).alias(name.lower()) for name in spec.group_by])
-            .agg(F.count(F.lit(1)).cast("bigint").alias(COUNT_COLUMN))
+            valid.groupBy(*spec.sort_columns)
+            .agg(*[_metric_column(F, spec, metric) for metric in spec.metrics])
             .select(*spec.columns)
             .coalesce(1)
-            .sortWithinPartitions(*spec.sort_columns)
+            .sortWithinPartitions(*[F.col(c).asc_nulls_first() for c in spec.sort_columns])
         )
-        staged = staging_prefix(args["temp_prefix"], run_id, spec)
+        staged = staging_prefix(args["temp_prefix"], run_id, spec.table)
         writer = aggregated.write.mode("overwrite").format(spec.format)
         if spec.format == "json":
-            writer = writer.option("ignoreNullFields", "false")
+            writer = writer.option("ignoreNullFields", "false").option("timestampFormat", "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'")
         writer.save("s3://%s/%s" % (bucket, staged))
-
         final_key = table_file_key(args["output_prefix"], spec, hour)
-        staged_keys = _list_keys(s3, bucket, staged)
-        part = pick_part_file(staged_keys)
-        if part is not None:
-            s3.copy_object(Bucket=bucket, Key=final_key, CopySource={"Bucket": bucket, "Key": part})
-        elif spec.format == "json":
+        if not _replace_with_staged(s3, bucket, staged, final_key):
+            if spec.format != "json":
+                raise RuntimeError("Spark wrote no Parquet file for table %s." % spec.table)
             s3.put_object(Bucket=bucket, Key=final_key, Body=b"")
-        else:
-            raise RuntimeError("Spark wrote no Parquet file for table %s." % spec.table)
-        old = stale_keys(_list_keys(s3, bucket, table_partition_prefix(args["output_prefix"], spec, hour)), final_key)
-        _delete_keys(s3, bucket, old + staged_keys)
+        _delete_keys(s3, bucket, stale_keys(_list_keys(s3, bucket, table_partition_prefix(args["output_prefix"], spec, hour)), final_key))
         report["tables"][spec.table] = {"rows": aggregated.count(), "key": final_key}
+    return report
 
-    print(json.dumps(report, sort_keys=True))
+
+def _metric_column(F, spec, metric):
+    """The Spark aggregate of one metric, named by its column."""
+    column, function, name = metric
+    if function == "count":
+        return F.count(F.lit(1)).cast("bigint").alias(column)
+    field = spec.source.find(name)
+    value = F.col(field.column)
+    if function == "count_distinct":
+        return F.countDistinct(value).cast("bigint").alias(column)
+    if function == "sum" and field.type == "int64":
+        total = F.sum(value.cast("decimal(38,0)"))
+        fits = total.isNull() | total.between(-(2 ** 63), 2 ** 63 - 1)
+        overflow = "Table %s: the sum %s does not fit in a 64-bit integer." % (spec.table, column)
+        return F.when(fits, total.cast("bigint")).otherwise(F.raise_error(F.lit(overflow))).alias(column)
+    if function == "sum":
+        return F.sum(value).alias(column)
+    extreme = F.min if function == "min" else F.max
+    if field.type == "timestamp":
+        # By instant, not by text: the UTC microseconds beside the text, back to a timestamp.
+        return F.timestamp_micros(extreme(F.col(field.column + MICROS_SUFFIX))).alias(column)
+    return extreme(value).alias(column)
+
+
+def _replace_with_staged(s3, bucket, staged, final_key):
+    """Copies the one file Spark staged under ``staged`` to final_key and removes the staged objects; False when Spark
+    staged no data file (then final_key is left as it was)."""
+    staged_keys = _list_keys(s3, bucket, staged)
+    part = pick_part_file(staged_keys)
+    if part is not None:
+        s3.copy_object(Bucket=bucket, Key=final_key, CopySource={"Bucket": bucket, "Key": part})
+    _delete_keys(s3, bucket, staged_keys)
+    return part is not None
 
 
 def _list_keys(s3, bucket, prefix):

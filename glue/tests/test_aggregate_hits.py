@@ -1,4 +1,5 @@
-"""Tests of the Glue job's pure parts: arguments, specs, the target hour and the partition paths. No Spark needed."""
+"""Tests of the Glue job's pure parts: arguments, specs, the target hour, the partition paths and the rows it gives Spark.
+No Spark needed."""
 
 import json
 import os
@@ -10,6 +11,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
 import aggregate_hits as job  # noqa: E402
+import tally_contract as contract  # noqa: E402
 
 REQUIRED = [
     "--specs", "[]", "--bucket", "b", "--raw_prefix", "raw_data", "--output_prefix", "aggregated_data",
@@ -19,6 +21,11 @@ REQUIRED = [
 
 def hour(text):
     return job.parse_target_hour(text)
+
+
+def read(name):
+    with open(os.path.join(HERE, name)) as f:
+        return f.read().strip()
 
 
 class ParseArgsTests(unittest.TestCase):
@@ -124,27 +131,48 @@ class ParseSpecsMetricsTests(unittest.TestCase):
                     job.parse_specs(text)
                 self.assertIn(reason, str(e.exception))
 
-    def test_only_the_default_hitcount_is_supported_yet(self):
-        specs = job.parse_specs(
-            '[{"table": "a", "groupBy": ["Domain"], "format": "json"},'
-            ' {"table": "b", "groupBy": ["GroupID"], "format": "json", "metrics": [{"column": "n", "function": "count"}]}]'
+    def test_resolves_metric_fields_against_the_declared_source(self):
+        specs = job.parse_specs(read("custom_specs.json"), job.parse_source(read("custom_source.json")))
+        self.assertEqual(
+            (
+                ("hits", "count", None),
+                ("total_bytes", "sum", "bytes"),
+                ("min_latency", "min", "Latency"),
+                ("last_seen", "max", "ts"),
+                ("cities", "count_distinct", "geo.city.name"),
+            ),
+            specs[0].metrics,
         )
-        self.assertIsNone(job.unsupported_metrics(specs[:1]))
-        self.assertIn("Table 'b' declares the metrics n (count)", job.unsupported_metrics(specs))
+        self.assertEqual(("geo.Country",), specs[0].group_by)
+        self.assertEqual(["country", "hits", "total_bytes", "min_latency", "last_seen", "cities"], specs[0].columns)
+        self.assertEqual(("page.url", "cached"), specs[1].group_by)
+        self.assertEqual(["cached", "page_url", "hitcount"], specs[1].columns)
+        self.assertEqual(["page_url", "cached"], specs[1].sort_columns)
+
+    def test_rejects_metrics_over_fields_the_source_does_not_have_or_cannot_sum(self):
+        source = job.parse_source(read("custom_source.json"))
+        cases = {
+            '[{"table": "t", "groupBy": ["country"], "format": "json", "metrics": [{"column": "m", "function": "max", "field": "GroupID"}]}]': "field 'GroupID' is not a raw field",
+            '[{"table": "t", "groupBy": ["country"], "format": "json", "metrics": [{"column": "m", "function": "sum", "field": "ts"}]}]': "sum over 'ts', a timestamp field",
+            '[{"table": "t", "groupBy": ["GroupID"], "format": "json"}]': "groups by 'GroupID', which is not a raw field (EventId, ts",
+        }
+        for text, reason in cases.items():
+            with self.subTest(text=text):
+                with self.assertRaises(job.JobArgumentError) as e:
+                    job.parse_specs(text, source)
+                self.assertIn(reason, str(e.exception))
 
 
 class ParseSourceTests(unittest.TestCase):
     def test_is_the_seeds_source_when_absent_or_empty(self):
         self.assertEqual(job.SEED_SOURCE, job.parse_source(None))
         self.assertEqual(job.SEED_SOURCE, job.parse_source(" "))
-        self.assertTrue(job.SEED_SOURCE.is_seed)
-        self.assertEqual([name for name, _ in job.RAW_FIELDS], [name for name, _, _ in job.SEED_SOURCE.fields])
+        self.assertEqual(
+            ["GroupID", "CountryCode", "UserAgent", "Language", "Domain", "Timestamp"], [f.name for f in job.SEED_SOURCE.fields]
+        )
 
     def test_reads_the_seeds_schema_as_the_csharp_core_serializes_it(self):
-        with open(os.path.join(HERE, "seed_source.json")) as f:
-            source = job.parse_source(f.read())
-        self.assertTrue(source.is_seed)
-        self.assertIsNone(job.unsupported_source(source))
+        self.assertEqual(job.SEED_SOURCE, job.parse_source(read("seed_source.json")))
 
     def test_reads_a_declared_schema_as_the_cdk_app_serializes_it(self):
         with open(os.path.join(HERE, "custom_source.json")) as f:
@@ -164,8 +192,6 @@ class ParseSourceTests(unittest.TestCase):
             source.fields,
         )
         self.assertEqual("ts", source.event_time)
-        self.assertFalse(source.is_seed)
-        self.assertIn("does not read yet", job.unsupported_source(source))
 
     def test_a_schema_without_event_time_has_none(self):
         source = job.parse_source('{"fields": [{"name": "a", "column": "a", "type": "string"}]}')
@@ -187,27 +213,21 @@ class ParseSourceTests(unittest.TestCase):
                 self.assertIn(reason, str(e.exception))
 
 
-class MainRefusesWhatItCannotComputeTests(unittest.TestCase):
-    """main() checks the declaration before it imports Spark or boto3, so these run without them."""
+class MainChecksTheDeclarationBeforeSparkTests(unittest.TestCase):
+    """main() checks every argument before it imports Spark or boto3, so these run without them."""
 
-    def argv(self, specs_file, *extra):
-        with open(os.path.join(HERE, specs_file)) as f:
-            specs = f.read().strip()
-        return [a if a != "[]" else specs for a in REQUIRED] + list(extra)
-
-    def test_a_declared_source_fails_the_run_at_its_start_naming_its_fields(self):
-        with open(os.path.join(HERE, "custom_source.json")) as f:
-            argv = self.argv("custom_specs.json", "--source", f.read().strip())
+    def test_a_table_over_a_field_the_declared_source_lacks_fails_the_run_at_its_start(self):
+        specs = '[{"table": "t", "groupBy": ["Domain"], "format": "json"}]'
+        argv = [a if a != "[]" else specs for a in REQUIRED] + ["--source", read("custom_source.json")]
         with self.assertRaises(job.JobArgumentError) as e:
             job.main(argv)
-        self.assertIn("EventId, ts, bytes", str(e.exception))
+        self.assertIn("groups by 'Domain', which is not a raw field", str(e.exception))
 
-    def test_declared_metrics_over_the_seeds_fields_fail_the_run_at_its_start(self):
-        specs = '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": [{"column": "s", "function": "sum", "field": "GroupID"}]}]'
-        argv = [a if a != "[]" else specs for a in REQUIRED]
+    def test_a_sum_over_text_fails_the_run_at_its_start(self):
+        specs = '[{"table": "t", "groupBy": ["Domain"], "format": "json", "metrics": [{"column": "s", "function": "sum", "field": "UserAgent"}]}]'
         with self.assertRaises(job.JobArgumentError) as e:
-            job.main(argv)
-        self.assertIn("Table 't' declares the metrics s (sum)", str(e.exception))
+            job.main([a if a != "[]" else specs for a in REQUIRED])
+        self.assertIn("sum over 'UserAgent', a string field", str(e.exception))
 
 
 class ParseTargetHourTests(unittest.TestCase):
@@ -266,9 +286,14 @@ class PartitionTests(unittest.TestCase):
         json_spec = job.Spec("hits_by_domain_and_groupid", ("Domain", "GroupID"), "json")
         self.assertTrue(job.table_file_key("aggregated_data", json_spec, hour("2026-01-05T07")).endswith("/hour=07/part-00000.json"))
 
-    def test_staging_prefix_is_per_run_and_table(self):
-        spec = job.Spec("t", ("Domain",), "json")
-        self.assertEqual("glue-temp/staging/jr_1/t/", job.staging_prefix("glue-temp/staging/", "jr_1", spec))
+    def test_staging_prefix_is_per_run_and_output(self):
+        self.assertEqual("glue-temp/staging/jr_1/t/", job.staging_prefix("glue-temp/staging/", "jr_1", "t"))
+
+    def test_quarantine_file_is_the_csharp_engines(self):
+        self.assertEqual(
+            "quarantine/year=2026/month=01/day=05/hour=07/rejected.jsonl",
+            job.quarantine_file_key("quarantine/", hour("2026-01-05T07")),
+        )
 
     def test_pick_part_file_ignores_markers_and_checksums(self):
         keys = ["s/t/_SUCCESS", "s/t/.part-00000-x.crc", "s/t/part-00000-x-c000.snappy.parquet"]
@@ -285,10 +310,55 @@ class PartitionTests(unittest.TestCase):
 
 
 class RejectedShareTests(unittest.TestCase):
-    def test_fails_only_above_the_threshold(self):
-        self.assertIsNone(job.rejected_share_problem(0, 0, 0.01))
-        self.assertIsNone(job.rejected_share_problem(100, 1, 0.01))
-        self.assertIn("2 of 100 records", job.rejected_share_problem(100, 2, 0.01))
+    def test_fails_only_above_the_threshold_of_all_records_read(self):
+        self.assertIsNone(contract.rejected_share_problem(0, 0, 0.01))
+        self.assertIsNone(contract.rejected_share_problem(99, 1, 0.01))
+        self.assertIn("2 of 100 records (2.00 %)", contract.rejected_share_problem(98, 2, 0.01))
+        self.assertIsNone(contract.rejected_share_problem(0, 5, 1.0))
+
+
+class RawFilesTests(unittest.TestCase):
+    def test_object_key_is_the_key_in_the_bucket(self):
+        key = "raw_data/year=2026/month=11/day=24/hour=13/minute=07/x.json"
+        for scheme in ("s3", "s3a", "s3n"):
+            self.assertEqual(key, job.object_key("%s://b/%s" % (scheme, key), "b"))
+        self.assertEqual("s3://other/" + key, job.object_key("s3://other/" + key, "b"))
+
+    def test_every_name_in_a_minute_folder_is_data_but_hidden_and_marker_files(self):
+        folder = "raw_data/year=2026/month=11/day=24/hour=13/"
+        for name in ("minute=07/x.json", "minute=7/firehose-1-2026-11-24-13-07-41-abc", "minute=59/x.json.gz", "minute=00/x.zst"):
+            self.assertTrue(job.is_raw_data_key(folder + name), name)
+        for name in ("minute=07/_SUCCESS", "minute=07/.x.json.crc", "minute=60/x.json", "minute=ab/x.json", "x.json", "minute=07/"):
+            self.assertFalse(job.is_raw_data_key(folder + name), name)
+
+
+class DataFrameRowsTests(unittest.TestCase):
+    def test_columns_are_the_declared_ones_then_timestamps_in_microseconds_then_the_jobs_own(self):
+        self.assertEqual(
+            [("groupid", "int64"), ("countrycode", "string"), ("useragent", "string"), ("language", "string"),
+             ("domain", "string"), ("timestamp", "timestamp"), ("timestamp-utc-micros", "micros"),
+             ("tally-outside-window", "boolean"), ("tally-rejected", "string")],
+            job.dataframe_columns(job.SEED_SOURCE),
+        )
+
+    def test_a_row_per_record_valid_or_rejected_with_its_quarantine_line(self):
+        data = (
+            b'{"GroupID": 1, "Timestamp": "2026-11-24T13:00:00.5+01:00"}\n'
+            b'{"GroupID": "x"}\n'
+            b'{"CountryCode": "DE"}\n'
+        )
+        validator = contract.Validator(job.SEED_SOURCE, hour("2026-11-24T13").start)
+        key = "raw_data/year=2026/month=11/day=24/hour=13/minute=07/x.json"
+        rows = list(job.file_rows("s3://b/" + key, data, "b", validator))
+        micros = int(datetime(2026, 11, 24, 12, 0, 0, 500000, tzinfo=timezone.utc).timestamp()) * 1_000_000 + 500_000
+        self.assertEqual((1, None, None, None, None, "2026-11-24T13:00:00.5+01:00", micros, True, None), rows[0])
+        self.assertEqual((None,) * 7 + (False,), rows[1][:8])
+        self.assertEqual(
+            {"file": key, "line": 2, "offset": 59, "reason": "GroupID is not an integer (found a string)", "record": '{"GroupID": "x"}'},
+            json.loads(rows[1][8]),
+        )
+        self.assertEqual((None, "DE", None, None, None, None, None, False, None), rows[2])
+        self.assertEqual([], list(job.file_rows("s3://b/raw_data/year=2026/month=11/day=24/hour=13/minute=07/_SUCCESS", data, "b", validator)))
 
 
 if __name__ == "__main__":
