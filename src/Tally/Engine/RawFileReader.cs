@@ -24,6 +24,9 @@ internal sealed class RawFileReader
     public const int DefaultBufferBytes = 1 << 20;
     private const int MaxRecordBytes = 64 << 20;
 
+    /// <summary>How deep a record may nest, itself included: System.Text.Json's default, which the general path applies.</summary>
+    private const int MaxDepth = 64;
+
     /// <summary>Bytes that end the fast scan of a string: its closing quote, an escape, or a control character (invalid JSON).</summary>
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(
         [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
@@ -45,7 +48,8 @@ internal sealed class RawFileReader
 
     // Per file.
     private string _file = "";
-    private bool _inArray;
+    private ArrayState _array;
+    private int _arrayMark;         // in an array: after its '[', its last value, or at its last ','; where a refill resumes
     private long _bufferOffset;     // file offset of _buffer[0]
     private long _linesCounted;     // newlines before _buffer[_countedTo], from the file's start
     private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
@@ -96,7 +100,7 @@ internal sealed class RawFileReader
     public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken)
     {
         _file = file;
-        _inArray = false;
+        _array = ArrayState.None;
         _bufferOffset = 0;
         _linesCounted = 0;
         _countedTo = 0;
@@ -148,41 +152,107 @@ internal sealed class RawFileReader
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Process(ReadOnlySpan<byte> data, int pos, bool isFinal)
     {
+        // Where the file's top-level array stands is kept across refills at _arrayMark, the start of this buffer.
+        if (_array is not (ArrayState.None or ArrayState.Lenient)) _arrayMark = pos;
         while (true)
         {
             pos = SkipWhitespace(data, pos);
-            if (pos >= data.Length) return pos;
-            var b = data[pos];
-            if (_inArray)
+            if (pos >= data.Length)
             {
-                if (b == ',') { pos++; continue; }
-                if (b == ']') { _inArray = false; pos++; continue; }
+                if (isFinal && _array is not (ArrayState.None or ArrayState.Lenient))
+                {
+                    Reject(data, _arrayMark, data.Length - _arrayMark, "truncated: the file ends inside a JSON array (its ']' is missing)");
+                    _array = ArrayState.None;
+                }
+                return Stop(pos);
+            }
+            var b = data[pos];
+            var outcome = Outcome.Done;
+            var length = 0;
+            if (_array != ArrayState.None)
+            {
+                if (_array == ArrayState.Lenient && b is (byte)',' or (byte)']')
+                {
+                    if (b == ']') _array = ArrayState.None;
+                    pos++;
+                    continue;
+                }
+                if (b == ',')
+                {
+                    // RFC 8259 has no empty elements: '[,' and ',,' are each one rejected record.
+                    if (_array != ArrayState.AfterValue) Reject(data, pos, 1, "not valid JSON: an empty element in an array (a ',' where a value belongs)");
+                    _array = ArrayState.AfterComma;
+                    _arrayMark = pos++;
+                    continue;
+                }
+                if (b == ']')
+                {
+                    if (_array == ArrayState.AfterComma) Reject(data, _arrayMark, pos + 1 - _arrayMark, "not valid JSON: a ',' before the end of an array");
+                    _array = ArrayState.None;
+                    pos++;
+                    continue;
+                }
+                if (_array == ArrayState.AfterValue)
+                {
+                    _syntaxError = "a value follows the one before it in an array without a ',' between them";
+                    outcome = Outcome.SyntaxError;
+                }
             }
             else if (b == '[')
             {
-                _inArray = true;
-                pos++;
+                _array = ArrayState.AfterOpen;
+                _arrayMark = ++pos;
                 continue;
             }
 
-            var outcome = ParseRecord(data, pos, isFinal, out var length);
+            if (outcome == Outcome.Done) outcome = ParseRecord(data, pos, isFinal, out length);
             if (outcome == Outcome.Done)
             {
                 pos += length;
+                if (_array is not (ArrayState.None or ArrayState.Lenient))
+                {
+                    _array = ArrayState.AfterValue;
+                    _arrayMark = pos;
+                }
                 continue;
             }
             var tooLarge = data.Length - pos >= MaxRecordBytes;
             if (outcome == Outcome.NeedMoreData)
             {
-                if (!isFinal && !tooLarge) return pos;
+                if (!isFinal && !tooLarge) return Stop(pos);
                 Reject(data, pos, data.Length - pos, tooLarge ? "record larger than 64 MiB" : "truncated record at the end of the file");
+                _array = ArrayState.None;
                 return data.Length;
             }
             var resync = FindResync(data, pos, isFinal || tooLarge);
-            if (resync < 0) return pos;
+            if (resync < 0) return Stop(pos);
             RejectUnreadable(data, pos, resync);
             pos = resync;
+            // Inside an array, where the broken value ended is unknown: its ',' and ']' are no longer checked.
+            if (_array != ArrayState.None) _array = ArrayState.Lenient;
         }
+    }
+
+    /// <summary>
+    /// Where this buffer's reading stops for more data, at <paramref name="pos"/>: inside an array, back at its mark instead,
+    /// so that what comes after the last value or ',' is read again with the next refill (a ',' is read again as the first
+    /// one after a value).
+    /// </summary>
+    private int Stop(int pos)
+    {
+        if (_array is ArrayState.None or ArrayState.Lenient) return pos;
+        if (_array == ArrayState.AfterComma) _array = ArrayState.AfterValue;
+        return Math.Min(pos, _arrayMark);
+    }
+
+    /// <summary>Where reading stands inside a top-level JSON array of the file.</summary>
+    private enum ArrayState
+    {
+        None,
+        AfterOpen,   // after '[' (or after a syntax error inside it): a value or ']'
+        AfterValue,  // after a value: ',' or ']'
+        AfterComma,  // after ',': a value
+        Lenient,     // after a syntax error inside it: values, and ',' and ']' taken as they come
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -392,7 +462,7 @@ internal sealed class RawFileReader
         Array.Clear(_slots);
         long eventTicks = 0;
         var hasEventTime = false;
-        var end = ScanObject(data, start, _root, ref eventTicks, ref hasEventTime);
+        var end = ScanObject(data, start, _root, 1, ref eventTicks, ref hasEventTime);
         if (end < 0) return false;
         length = end - start;
         if (hasEventTime && (eventTicks < _hourStartTicks || eventTicks >= _hourEndTicks)) _aggregate.OutsideWindow++;
@@ -402,10 +472,11 @@ internal sealed class RawFileReader
 
     /// <summary>
     /// Scans the object at <paramref name="p"/> (its <c>{</c>), whose declared keys are <paramref name="level"/>'s, into the
-    /// slots; returns the position after its <c>}</c>, or -1 when the general path must decide.
+    /// slots; returns the position after its <c>}</c>, or -1 when the general path must decide. <paramref name="depth"/> is
+    /// the object's nesting depth (the record is 1).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ScanObject(ReadOnlySpan<byte> data, int p, FieldLevel level, ref long eventTicks, ref bool hasEventTime)
+    private int ScanObject(ReadOnlySpan<byte> data, int p, FieldLevel level, int depth, ref long eventTicks, ref bool hasEventTime)
     {
         p = SkipSpace(data, p + 1);
         if (p >= data.Length) return -1;
@@ -527,12 +598,13 @@ internal sealed class RawFileReader
             }
             else if (b == '{' && key >= 0 && level.Children[key] is { } child)
             {
-                p = ScanObject(data, p, child, ref eventTicks, ref hasEventTime);
+                if (depth == MaxDepth) return -1;
+                p = ScanObject(data, p, child, depth + 1, ref eventTicks, ref hasEventTime);
                 if (p < 0) return -1;
             }
             else if (b is (byte)'{' or (byte)'[' && key < 0)
             {
-                p = SkipNested(data, p);
+                p = SkipNested(data, p, depth);
                 if (p < 0) return -1;
             }
             else
@@ -552,14 +624,14 @@ internal sealed class RawFileReader
     }
 
     /// <summary>
-    /// Moves past the undeclared object or array at <paramref name="p"/>, checking its syntax as it goes: plain strings,
-    /// numbers, literals and nesting up to 64 deep. Returns the position after it, or -1 for the general path to decide
-    /// (an escape, a syntax error, deeper nesting, the end of the buffer).
+    /// Moves past the undeclared object or array at <paramref name="p"/>, inside containers <paramref name="outer"/> deep,
+    /// checking its syntax as it goes: plain strings, numbers, literals and nesting up to <see cref="MaxDepth"/> in all.
+    /// Returns the position after it, or -1 for the general path to decide (an escape, a syntax error, deeper nesting, the
+    /// end of the buffer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int SkipNested(ReadOnlySpan<byte> data, int p)
+    private static int SkipNested(ReadOnlySpan<byte> data, int p, int outer)
     {
-        const int MaxDepth = 64;
         Span<bool> isObject = stackalloc bool[MaxDepth]; // per open level: an object (keys and values) or an array
         var depth = 0;
         while (true)
@@ -568,7 +640,7 @@ internal sealed class RawFileReader
             var b = data[p];
             if (b is (byte)'{' or (byte)'[')
             {
-                if (depth == MaxDepth) return -1;
+                if (outer + depth == MaxDepth) return -1;
                 isObject[depth++] = b == '{';
                 p = SkipSpace(data, p + 1);
                 if (p >= data.Length) return -1;

@@ -357,8 +357,9 @@ public sealed class RawContractTests : IDisposable
         var report = await new HourAggregationJob(_data.Store, new TallyOptions { RejectedThreshold = 1.0 }).RunAsync(Hour);
 
         Assert.Equal(RunStatus.Succeeded, report.Status);
-        Assert.Equal(1, report.Rejected);
-        Assert.InRange(report.Records, 1, 1000);
+        // The record the cut goes through, and the rest of the file, which the cut gzip cannot give.
+        Assert.Equal(2, report.Rejected);
+        Assert.InRange(report.Records, 1, 999);
     }
 
     private async Task<(RunReport Report, Dictionary<string, List<string>> Tables)> RunAsync(TallyOptions? options = null)
