@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Tally's whole test suite on a fresh machine: restores and builds everything, runs every xunit project,
-# then the AWS checks (.ci/aws-checks.sh: cdk synth, the Glue script's Python tests), and ends with one
+# then the AWS checks (.ci/aws-checks.sh: cdk synth, asl-validator, cdk-nag, the Lambda package, the demo run's handler,
+# the Glue script's Python tests), and ends with one
 # "N passed, N failed" line: xunit's tests plus one per check.
 # Everything it needs is restored or installed by this script or the scripts it calls.
 set -uo pipefail

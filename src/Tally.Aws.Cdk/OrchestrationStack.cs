@@ -1,4 +1,5 @@
 using Amazon.CDK;
+using Amazon.CDK.AWS.DynamoDB;
 using Amazon.CDK.AWS.Events;
 using Amazon.CDK.AWS.IAM;
 using Amazon.CDK.AWS.Lambda;
@@ -10,6 +11,8 @@ using Amazon.CDK.AWS.StepFunctions;
 using Amazon.CDK.AWS.StepFunctions.Tasks;
 using Amazon.CDK.CustomResources;
 using Constructs;
+using Attribute = Amazon.CDK.AWS.DynamoDB.Attribute;
+using Function = Amazon.CDK.AWS.Lambda.Function;
 using LogOptions = Amazon.CDK.AWS.StepFunctions.LogOptions;
 using SnsTopic = Amazon.CDK.AWS.Events.Targets.SnsTopic;
 using SqsQueue = Amazon.CDK.AWS.SQS.Queue;
@@ -19,9 +22,12 @@ using QueueEncryption = Amazon.CDK.AWS.SQS.QueueEncryption;
 namespace Tally.Aws.Cdk;
 
 /// <summary>
-/// The orchestration: the state machine of DESIGN.md (ComputeTargetHour → AggregateHour → Succeeded, or
-/// FormatFailure → PublishFailureEvent → Failed), its hourly EventBridge Scheduler schedule, the failure bus with a
-/// rule to an SNS topic, and one execution for the demo data's hour after deployment.
+/// The orchestration: the state machine of DESIGN.md with the AWS side's lease and engine choice,
+/// <c>ComputeTargetHour → AcquireLease → ChooseEngine → AggregateHour (Lambda) | AggregateHourOnGlue → ReleaseLease → Succeeded</c>,
+/// or on failure <c>FormatFailure → PublishFailureEvent → ReleaseLeaseAfterFailure → Failed</c>, and
+/// <c>HourAlreadyRunning</c> when another execution holds the hour; its hourly EventBridge Scheduler schedule, the lease
+/// table, the failure bus with a rule to an SNS topic, and one run of the demo data's hour when the stack is created, whose
+/// failure fails the deployment.
 /// </summary>
 internal sealed class OrchestrationStack : Stack
 {
@@ -35,68 +41,52 @@ internal sealed class OrchestrationStack : Stack
     /// <summary>The seed's state-machine input; Scheduler replaces the placeholder with the scheduled time.</summary>
     public const string ScheduleInput = """{"target_datetime": "<aws.scheduler.scheduled-time>"}""";
 
+    /// <summary>The lease table's key (the hour, <c>2026-11-24T13</c>), holder (the execution's ARN) and expiry (Unix seconds, also its TTL).</summary>
+    public const string LeaseKey = "hour";
+    public const string LeaseHolder = "execution";
+    public const string LeaseExpiry = "expires_at";
+
+    /// <summary>Errors of the Lambda service itself (not of the function's code), worth another invocation.</summary>
+    private static readonly string[] LambdaServiceErrors =
+    [
+        "Lambda.ClientExecutionTimeoutException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+    ];
+
+    /// <summary>DynamoDB's throttling and internal errors.</summary>
+    private static readonly string[] DynamoDbTransientErrors =
+    [
+        "DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.RequestLimitExceededException", "DynamoDB.ThrottlingException",
+        "DynamoDB.InternalServerErrorException",
+    ];
+
     public OrchestrationStack(Construct scope, string id, DeploymentSettings settings, DataStack data, EtlStack etl)
-        : base(scope, id, new StackProps { Description = "Tally orchestration: state machine, hourly schedule, failure events and alerts." })
+        : base(scope, id, new StackProps { Description = "Tally orchestration: state machine, hour leases, hourly schedule, failure events and alerts." })
     {
         AddDependency(data);
         AddDependency(etl);
 
-        var functionLogs = new LogGroup(this, "ComputeTargetHourLogs", new LogGroupProps
+        var computeTargetHour = BuildComputeTargetHour(settings, data);
+        Leases = new Table(this, "HourLeases", new TableProps
         {
-            Retention = RetentionDays.ONE_MONTH,
+            PartitionKey = new Attribute { Name = LeaseKey, Type = AttributeType.STRING },
+            BillingMode = BillingMode.PAY_PER_REQUEST,
+            TimeToLiveAttribute = LeaseExpiry,
+            PointInTimeRecovery = true,
             RemovalPolicy = RemovalPolicy.DESTROY,
         });
-        var functionRole = new Role(this, "ComputeTargetHourRole", new RoleProps
-        {
-            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
-            Description = "Tally's ComputeTargetHour Lambda: writes its own log group, nothing else.",
-        });
-        functionLogs.GrantWrite(functionRole);
-        var function = new Function(this, "ComputeTargetHourFunction", new FunctionProps
-        {
-            Description = "Tally: the UTC hour before the scheduled time (HourWindow.FromWorkflowInput).",
-            Runtime = LambdaPackage.Runtime,
-            Architecture = LambdaPackage.Architecture,
-            Handler = LambdaPackage.Handler,
-            Code = Code.FromAsset(LambdaPackage.Directory(settings)),
-            MemorySize = 256,
-            Timeout = Duration.Seconds(30),
-            Role = functionRole,
-            LogGroup = functionLogs,
-        });
-
         Bus = new EventBus(this, "Events", new EventBusProps { Description = "Tally pipeline events (failures)." });
 
-        StateMachine = BuildStateMachine(settings, function, etl.Job.Ref);
-        Schedule = BuildSchedule();
+        StateMachine = BuildStateMachine(settings, computeTargetHour, etl);
+        Schedule = BuildSchedule(settings);
         BuildAlerts(settings);
-
-        // As the seed does: one execution for the demo data's hour, once, when the stack is created.
-        new AwsCustomResource(this, "DemoHourExecution", new AwsCustomResourceProps
-        {
-            OnCreate = new AwsSdkCall
-            {
-                Service = "StepFunctions",
-                Action = "startExecution",
-                Parameters = new Dictionary<string, object>
-                {
-                    ["stateMachineArn"] = StateMachine.StateMachineArn,
-                    ["name"] = DemoData.ExecutionName,
-                    ["input"] = DemoData.WorkflowInput,
-                },
-                PhysicalResourceId = PhysicalResourceId.FromResponse("executionArn"),
-            },
-            Policy = AwsCustomResourcePolicy.FromStatements(
-            [
-                new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachine.StateMachineArn] }),
-            ]),
-            InstallLatestAwsSdk = false,
-        });
+        BuildDemoRun(settings);
 
         new CfnOutput(this, "StateMachineName", new CfnOutputProps { Value = StateMachine.StateMachineName, Description = "The hourly pipeline's state machine." });
         new CfnOutput(this, "StateMachineArn", new CfnOutputProps { Value = StateMachine.StateMachineArn, Description = "For aws stepfunctions start-execution." });
         new CfnOutput(this, "EventBusName", new CfnOutputProps { Value = Bus.EventBusName, Description = "The bus that receives failure events." });
         new CfnOutput(this, "ScheduleName", new CfnOutputProps { Value = Schedule.Ref, Description = "The hourly EventBridge Scheduler schedule." });
+        new CfnOutput(this, "LeaseTableName", new CfnOutputProps { Value = Leases.TableName, Description = "One item per hour being aggregated (its lease)." });
     }
 
     public StateMachine StateMachine { get; }
@@ -105,19 +95,120 @@ internal sealed class OrchestrationStack : Stack
 
     public CfnSchedule Schedule { get; }
 
-    private StateMachine BuildStateMachine(DeploymentSettings settings, IFunction function, string jobName)
+    /// <summary>The hours' leases: an item per hour while an execution aggregates it.</summary>
+    public Table Leases { get; }
+
+    /// <summary>ComputeTargetHour: the hour, its raw input's size and the lease's times; lists raw_data/, reads nothing.</summary>
+    private Function BuildComputeTargetHour(DeploymentSettings settings, DataStack data)
+    {
+        var logs = new LogGroup(this, "ComputeTargetHourLogs", new LogGroupProps
+        {
+            Retention = RetentionDays.ONE_MONTH,
+            RemovalPolicy = RemovalPolicy.DESTROY,
+        });
+        var role = new Role(this, "ComputeTargetHourRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
+            Description = "Tally's ComputeTargetHour Lambda: lists raw_data/ and writes its own log group, nothing else.",
+        });
+        logs.GrantWrite(role);
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["s3:ListBucket"],
+            Resources = [data.Bucket.BucketArn],
+            Conditions = new Dictionary<string, object>
+            {
+                ["StringLike"] = new Dictionary<string, object> { ["s3:prefix"] = new[] { $"{DataLayout.RawPrefix}/*" } },
+            },
+        }));
+        var function = new Function(this, "ComputeTargetHourFunction", new FunctionProps
+        {
+            Description = "Tally: the UTC hour before the scheduled time (HourWindow.FromWorkflowInput) and the size of its raw input.",
+            Runtime = LambdaPackage.Runtime,
+            Architecture = LambdaPackage.Architecture,
+            Handler = LambdaPackage.Handler,
+            Code = Code.FromAsset(LambdaPackage.Directory(settings)),
+            MemorySize = 512,
+            Timeout = Duration.Seconds(60),
+            Role = role,
+            LogGroup = logs,
+            Environment = new Dictionary<string, string>
+            {
+                ["TALLY_DATA"] = $"s3://{data.Bucket.BucketName}",
+                ["TALLY_LEASE_SECONDS"] = settings.LeaseSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            },
+        });
+        return function;
+    }
+
+    private StateMachine BuildStateMachine(DeploymentSettings settings, IFunction computeTargetHourFunction, EtlStack etl)
     {
         var computeTargetHour = new LambdaInvoke(this, "ComputeTargetHour", new LambdaInvokeProps
         {
-            LambdaFunction = function,
+            LambdaFunction = computeTargetHourFunction,
             Payload = TaskInput.FromJsonPathAt("$"),
-            ResultSelector = new Dictionary<string, object> { ["target_hour"] = JsonPath.StringAt("$.Payload.target_hour") },
+            ResultSelector = new Dictionary<string, object>
+            {
+                ["target_hour"] = JsonPath.StringAt("$.Payload.target_hour"),
+                ["raw_files"] = JsonPath.NumberAt("$.Payload.raw_files"),
+                ["raw_bytes"] = JsonPath.NumberAt("$.Payload.raw_bytes"),
+                ["lease_now"] = JsonPath.StringAt("$.Payload.lease_now"),
+                ["lease_expires"] = JsonPath.StringAt("$.Payload.lease_expires"),
+            },
             ResultPath = "$.target",
+            RetryOnServiceExceptions = false,
+        });
+        computeTargetHour.AddRetry(LambdaServiceRetry());
+
+        // One execution per hour at a time: a duplicate schedule delivery, or a rerun while the hour runs, finds the item.
+        var acquireLease = new DynamoPutItem(this, "AcquireLease", new DynamoPutItemProps
+        {
+            Table = Leases,
+            Item = new Dictionary<string, DynamoAttributeValue>
+            {
+                [LeaseKey] = DynamoAttributeValue.FromString(JsonPath.StringAt("$.target.target_hour")),
+                [LeaseHolder] = DynamoAttributeValue.FromString(JsonPath.ExecutionId),
+                [LeaseExpiry] = DynamoAttributeValue.NumberFromString(JsonPath.StringAt("$.target.lease_expires")),
+            },
+            ConditionExpression = "attribute_not_exists(#hour) OR #expires < :now",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#hour"] = LeaseKey, ["#expires"] = LeaseExpiry },
+            ExpressionAttributeValues = new Dictionary<string, DynamoAttributeValue>
+            {
+                [":now"] = DynamoAttributeValue.NumberFromString(JsonPath.StringAt("$.target.lease_now")),
+            },
+            ResultPath = JsonPath.DISCARD,
+        });
+        acquireLease.AddRetry(DynamoDbRetry());
+        var alreadyRunning = new Succeed(this, "HourAlreadyRunning", new SucceedProps
+        {
+            Comment = "Another execution holds this hour's lease (a duplicate schedule delivery, or a rerun while the hour runs): this one does nothing.",
         });
 
-        var aggregateHour = new GlueStartJobRun(this, "AggregateHour", new GlueStartJobRunProps
+        var aggregateHour = new LambdaInvoke(this, "AggregateHour", new LambdaInvokeProps
         {
-            GlueJobName = jobName,
+            LambdaFunction = etl.AggregateHourFunction,
+            Payload = TaskInput.FromObject(AggregateHourPayload(settings.Declaration)),
+            ResultSelector = new Dictionary<string, object> { ["report"] = JsonPath.StringAt("$.Payload") },
+            ResultPath = "$.aggregate",
+            RetryOnServiceExceptions = false,
+        });
+        // The function retries its transient S3 errors itself and answers every failure of a run (see CheckRun); what is
+        // left to retry here is Lambda's own failure to invoke it.
+        aggregateHour.AddRetry(LambdaServiceRetry());
+        var runError = new Pass(this, "RunError", new PassProps
+        {
+            Comment = "The function's answer to a failed run, as the Error and Cause a Catch passes on.",
+            Parameters = new Dictionary<string, object>
+            {
+                ["Error"] = JsonPath.StringAt("$.aggregate.report.error_name"),
+                ["Cause"] = JsonPath.StringAt("$.aggregate.report.error"),
+            },
+            ResultPath = "$.error",
+        });
+
+        var aggregateHourOnGlue = new GlueStartJobRun(this, "AggregateHourOnGlue", new GlueStartJobRunProps
+        {
+            GlueJobName = etl.Job.Ref,
             IntegrationPattern = IntegrationPattern.RUN_JOB,
             Arguments = TaskInput.FromObject(new Dictionary<string, object> { ["--target_hour"] = JsonPath.StringAt("$.target.target_hour") }),
             ResultSelector = new Dictionary<string, object>
@@ -127,16 +218,29 @@ internal sealed class OrchestrationStack : Stack
             },
             ResultPath = "$.aggregate",
         });
-        // Transient: the Glue API throttled or refused a concurrent run (another execution holds the job); wait and retry.
-        aggregateHour.AddRetry(new RetryProps
+        // Every run slot is taken (other hours' runs): wait for one, with jitter so a backfill's executions spread out.
+        aggregateHourOnGlue.AddRetry(new RetryProps
         {
-            Errors = ["Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException", "Glue.InternalServiceException", "Glue.OperationTimeoutException"],
+            Errors = ["Glue.ConcurrentRunsExceededException"],
             Interval = Duration.Minutes(1),
+            BackoffRate = 1.5,
+            MaxDelay = Duration.Minutes(5),
+            JitterStrategy = JitterType.FULL,
+            MaxAttempts = 12,
+        });
+        // The Glue API throttled or failed. A run that failed (States.TaskFailed) is not retried: it is a data error or a
+        // bug, and a second run costs as much as the first.
+        aggregateHourOnGlue.AddRetry(new RetryProps
+        {
+            Errors = ["Glue.ThrottlingException", "Glue.InternalServiceException", "Glue.OperationTimeoutException"],
+            Interval = Duration.Seconds(10),
             BackoffRate = 2,
+            JitterStrategy = JitterType.FULL,
             MaxAttempts = 5,
         });
-        // The run failed (e.g. a lost executor): once more; the job overwrites the hour, so a rerun never duplicates.
-        aggregateHour.AddRetry(new RetryProps { Errors = ["States.TaskFailed"], Interval = Duration.Minutes(2), MaxAttempts = 1 });
+
+        var succeeded = new Succeed(this, "Succeeded");
+        var releaseLease = ReleaseLease("ReleaseLease", succeeded);
 
         var formatFailure = new Pass(this, "FormatFailure", new PassProps
         {
@@ -151,6 +255,11 @@ internal sealed class OrchestrationStack : Stack
             ResultPath = "$.failure",
         });
         var failed = new Fail(this, "Failed", new FailProps { Error = "AggregationFailed", Cause = "The hour was not aggregated; a failure event was published." });
+        var releaseAfterFailure = ReleaseLease("ReleaseLeaseAfterFailure", failed);
+        // An execution that failed before it knew its hour holds no lease.
+        var heldLease = new Choice(this, "HeldTheLease")
+            .When(Condition.IsPresent("$.target.lease_expires"), releaseAfterFailure)
+            .Otherwise(failed);
         var publishFailureEvent = new EventBridgePutEvents(this, "PublishFailureEvent", new EventBridgePutEventsProps
         {
             Entries =
@@ -165,31 +274,103 @@ internal sealed class OrchestrationStack : Stack
             ],
             ResultPath = JsonPath.DISCARD,
         });
+        // The failure path's only report, cheap and harmless to repeat: any error is worth a few more tries.
         publishFailureEvent.AddRetry(new RetryProps { Errors = ["States.ALL"], Interval = Duration.Seconds(5), BackoffRate = 2, MaxAttempts = 3 });
-        publishFailureEvent.AddCatch(failed, new CatchProps { Errors = ["States.ALL"], ResultPath = "$.publish_error" });
+        publishFailureEvent.AddCatch(heldLease, new CatchProps { Errors = ["States.ALL"], ResultPath = "$.publish_error" });
+        formatFailure.Next(publishFailureEvent).Next(heldLease);
 
-        formatFailure.Next(publishFailureEvent).Next(failed);
-        computeTargetHour.AddCatch(formatFailure, new CatchProps { Errors = ["States.ALL"], ResultPath = "$.error" });
-        aggregateHour.AddCatch(formatFailure, new CatchProps { Errors = ["States.ALL"], ResultPath = "$.error" });
+        var catchAll = new CatchProps { Errors = ["States.ALL"], ResultPath = "$.error" };
+        computeTargetHour.AddCatch(formatFailure, catchAll);
+        acquireLease.AddCatch(alreadyRunning, new CatchProps { Errors = ["DynamoDB.ConditionalCheckFailedException"], ResultPath = "$.lease_error" });
+        acquireLease.AddCatch(formatFailure, catchAll);
+        aggregateHour.AddCatch(formatFailure, catchAll);
+        aggregateHourOnGlue.AddCatch(formatFailure, catchAll);
 
-        var definition = computeTargetHour.Next(aggregateHour).Next(new Succeed(this, "Succeeded"));
+        var chooseEngine = new Choice(this, "ChooseEngine", new ChoiceProps
+        {
+            Comment = $"Hours of more than {settings.GlueThresholdBytes:N0} bytes of raw input go to Glue; the others to Tally's engine in Lambda.",
+        })
+            .When(Condition.NumberGreaterThan("$.target.raw_bytes", settings.GlueThresholdBytes), aggregateHourOnGlue.Next(releaseLease))
+            .Otherwise(aggregateHour.Next(new Choice(this, "CheckRun")
+                .When(Condition.StringEquals("$.aggregate.report.status", "failed"), runError.Next(formatFailure))
+                .Otherwise(releaseLease)));
+        var definition = computeTargetHour.Next(acquireLease).Next(chooseEngine);
 
+        // Step Functions delivers its logs through CloudWatch Logs' vended logs, whose resource policy covers this prefix.
         var logs = new LogGroup(this, "StateMachineLogs", new LogGroupProps
         {
+            LogGroupName = $"/aws/vendedlogs/states/{StackName}-pipeline",
             Retention = RetentionDays.ONE_MONTH,
             RemovalPolicy = RemovalPolicy.DESTROY,
         });
-        return new StateMachine(this, "Pipeline", new StateMachineProps
+        var machine = new StateMachine(this, "Pipeline", new StateMachineProps
         {
-            Comment = "Tally: aggregate the UTC hour before the scheduled time; publish a failure event when that fails.",
+            Comment = "Tally: aggregate the UTC hour before the scheduled time, one execution per hour at a time; publish a failure event when that fails.",
             DefinitionBody = DefinitionBody.FromChainable(definition),
             StateMachineType = StateMachineType.STANDARD,
             Timeout = Duration.Minutes(settings.StateMachineTimeoutMinutes),
+            TracingEnabled = true,
             Logs = new LogOptions { Destination = logs, Level = LogLevel.ALL, IncludeExecutionData = true },
         });
+        NagAcknowledgements.Add(machine.Role.Node.TryFindChild("DefaultPolicy")!,
+            ("AwsSolutions-IAM5", "Step Functions' log delivery and X-Ray APIs accept only '*' as resource (CDK adds them for Logs and TracingEnabled); ':*' on the two functions' ARNs is their versions, which lambda:invoke may name."));
+        return machine;
     }
 
-    private CfnSchedule BuildSchedule()
+    /// <summary>
+    /// The AggregateHour function's input: the hour, and the declaration as the Glue job's arguments carry it
+    /// (<see cref="EtlStack.JobArguments"/>), so that both engines compute the same tables by the same rules.
+    /// </summary>
+    public static Dictionary<string, object> AggregateHourPayload(TallyOptions declaration)
+    {
+        var payload = new Dictionary<string, object>
+        {
+            ["target_hour"] = JsonPath.StringAt("$.target.target_hour"),
+            ["specs"] = AggregationSpec.ToJson(declaration.Aggregations),
+            ["rejected_threshold"] = declaration.RejectedThreshold,
+        };
+        if (!declaration.Source.IsSeed) payload["source"] = declaration.Source.ToJson();
+        return payload;
+    }
+
+    /// <summary>Deletes the hour's lease if this execution holds it; a lease that another took after it expired stays.</summary>
+    private DynamoDeleteItem ReleaseLease(string id, IChainable next)
+    {
+        var release = new DynamoDeleteItem(this, id, new DynamoDeleteItemProps
+        {
+            Table = Leases,
+            Key = new Dictionary<string, DynamoAttributeValue> { [LeaseKey] = DynamoAttributeValue.FromString(JsonPath.StringAt("$.target.target_hour")) },
+            ConditionExpression = "#holder = :me",
+            ExpressionAttributeNames = new Dictionary<string, string> { ["#holder"] = LeaseHolder },
+            ExpressionAttributeValues = new Dictionary<string, DynamoAttributeValue> { [":me"] = DynamoAttributeValue.FromString(JsonPath.ExecutionId) },
+            ResultPath = JsonPath.DISCARD,
+        });
+        release.AddRetry(DynamoDbRetry());
+        // The hour is done either way; a lease left behind expires at its time.
+        release.AddCatch(next, new CatchProps { Errors = ["States.ALL"], ResultPath = "$.release_error" });
+        release.Next(next);
+        return release;
+    }
+
+    private static RetryProps LambdaServiceRetry() => new()
+    {
+        Errors = LambdaServiceErrors,
+        Interval = Duration.Seconds(2),
+        BackoffRate = 2,
+        JitterStrategy = JitterType.FULL,
+        MaxAttempts = 6,
+    };
+
+    private static RetryProps DynamoDbRetry() => new()
+    {
+        Errors = DynamoDbTransientErrors,
+        Interval = Duration.Seconds(1),
+        BackoffRate = 2,
+        JitterStrategy = JitterType.FULL,
+        MaxAttempts = 5,
+    };
+
+    private CfnSchedule BuildSchedule(DeploymentSettings settings)
     {
         var deadLetters = new SqsQueue(this, "ScheduleDeadLetters", new SqsQueueProps
         {
@@ -197,6 +378,8 @@ internal sealed class OrchestrationStack : Stack
             EnforceSSL = true,
             RetentionPeriod = Duration.Days(14),
         });
+        NagAcknowledgements.Add(deadLetters,
+            ("AwsSolutions-SQS3", "This queue is the schedule's dead-letter queue (Target.DeadLetterConfig of the Scheduler schedule), which cdk-nag's rule does not see; a dead-letter queue of its own would have nothing to catch."));
         var role = new Role(this, "ScheduleRole", new RoleProps
         {
             AssumedBy = new ServicePrincipal("scheduler.amazonaws.com", new ServicePrincipalOpts
@@ -214,7 +397,7 @@ internal sealed class OrchestrationStack : Stack
             ScheduleExpression = ScheduleExpression,
             ScheduleExpressionTimezone = "UTC",
             FlexibleTimeWindow = new CfnSchedule.FlexibleTimeWindowProperty { Mode = "OFF" },
-            State = "ENABLED",
+            State = settings.ScheduleEnabled ? "ENABLED" : "DISABLED",
             Target = new CfnSchedule.TargetProperty
             {
                 Arn = StateMachine.StateMachineArn,
@@ -239,4 +422,70 @@ internal sealed class OrchestrationStack : Stack
         });
         new CfnOutput(this, "AlertTopicArn", new CfnOutputProps { Value = topic.TopicArn, Description = "SNS topic of failure alerts (subscribe to it)." });
     }
+
+    /// <summary>
+    /// As the seed does, one execution for the demo data's hour when the stack is created; unlike the seed, the deployment
+    /// waits for it (<c>src/Tally.Aws.Cdk/DemoRun/index.js</c>, through CDK's custom resource provider) and fails, naming
+    /// the run's error and cause, when it does not succeed.
+    /// </summary>
+    private void BuildDemoRun(DeploymentSettings settings)
+    {
+        var logs = new LogGroup(this, "DemoRunLogs", new LogGroupProps { Retention = RetentionDays.ONE_MONTH, RemovalPolicy = RemovalPolicy.DESTROY });
+        var role = new Role(this, "DemoRunRole", new RoleProps
+        {
+            AssumedBy = new ServicePrincipal("lambda.amazonaws.com"),
+            Description = "Tally's deploy-time demo run: starts the state machine for the demo hour and reads that execution's status.",
+        });
+        logs.GrantWrite(role);
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps { Actions = ["states:StartExecution"], Resources = [StateMachine.StateMachineArn] }));
+        role.AddToPolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["states:DescribeExecution"],
+            Resources = [Arn.Format(new ArnComponents
+            {
+                Service = "states", Resource = "execution", ArnFormat = ArnFormat.COLON_RESOURCE_NAME,
+                ResourceName = $"{StateMachine.StateMachineName}:{DemoData.ExecutionName}",
+            }, this)],
+        }));
+        var function = new Function(this, "DemoRunFunction", new FunctionProps
+        {
+            Description = "Tally: runs the pipeline once for the demo hour at deployment and reports how the run ended.",
+            Runtime = NodeHelperRuntime.NodeRuntime,
+            Handler = "index.handler",
+            Code = Code.FromAsset(Path.Combine(settings.RepositoryRoot, DemoRunFolder)),
+            Timeout = Duration.Minutes(14),
+            MemorySize = 128,
+            Role = role,
+            LogGroup = logs,
+        });
+        NagAcknowledgements.Add(function, NodeLatestRuntime);
+
+        var providerLogs = new LogGroup(this, "DemoRunProviderLogs", new LogGroupProps { Retention = RetentionDays.ONE_MONTH, RemovalPolicy = RemovalPolicy.DESTROY });
+        var provider = new Provider(this, "DemoRunProvider", new ProviderProps { OnEventHandler = function, LogGroup = providerLogs });
+        var framework = provider.Node.TryFindChild("framework-onEvent")!;
+        NagAcknowledgements.Add(framework, NodeLatestRuntime);
+        NagAcknowledgements.Add(framework.Node.TryFindChild("ServiceRole")!,
+            ("AwsSolutions-IAM4", "CDK's custom resource provider framework gives its function AWSLambdaBasicExecutionRole (write its logs); CDK builds that role."));
+        NagAcknowledgements.Add(framework.Node.TryFindChild("ServiceRole")!.Node.TryFindChild("DefaultPolicy")!,
+            ("AwsSolutions-IAM5", "CDK's provider framework may invoke the demo-run function and its versions (':*'); CDK builds this policy."));
+
+        new CustomResource(this, "DemoHourRun", new CustomResourceProps
+        {
+            ServiceToken = provider.ServiceToken,
+            ResourceType = "Custom::TallyDemoRun",
+            Properties = new Dictionary<string, object>
+            {
+                ["StateMachineArn"] = StateMachine.StateMachineArn,
+                ["ExecutionName"] = DemoData.ExecutionName,
+                ["Input"] = DemoData.WorkflowInput,
+            },
+        });
+    }
+
+    /// <summary>The demo run's Node.js handler, relative to the repository root.</summary>
+    public static readonly string DemoRunFolder = Path.Combine("src", "Tally.Aws.Cdk", "DemoRun");
+
+    /// <summary>cdk-nag's L1 wants the newest Node.js runtime; the helper functions stay on the one verified to run them.</summary>
+    internal static readonly (string, string) NodeLatestRuntime = ("AwsSolutions-L1",
+        $"Runs on {NodeHelperRuntime.Runtime}, which Lambda supports until 2027-04-30 and on which CDK 2.160's handlers are known to run; the template tests fail once it is deprecated.");
 }

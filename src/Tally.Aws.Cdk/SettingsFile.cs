@@ -6,7 +6,8 @@ namespace Tally.Aws.Cdk;
 
 /// <summary>
 /// Tally's settings file (the one <c>tally --settings</c> reads), as far as the deployment needs it: the sections
-/// <c>Source</c>, <c>Aggregations</c> and <c>Catalog</c>. Other sections are ignored, and so are the <c>TALLY_</c>
+/// <c>Source</c>, <c>Aggregations</c> and <c>Catalog</c>, and <c>RejectedThreshold</c> (both engines fail a run above it, as
+/// <c>tally run</c> does). Other sections are ignored, and so are the <c>TALLY_</c>
 /// environment variables: what is deployed is what the file says.
 /// </summary>
 internal static partial class SettingsFile
@@ -32,7 +33,7 @@ internal static partial class SettingsFile
         {
             throw TallyException.InvalidConfiguration($"The settings file '{shownAs}' is not valid: {Describe(e)}.");
         }
-        sections ??= new Sections(null, null, null);
+        sections ??= new Sections(null, null, null, null);
         var catalog = sections.Catalog ?? new CatalogSettings();
         var schema = DeclarationBinder.Schema(sections.Source);
         var options = new TallyOptions
@@ -41,6 +42,7 @@ internal static partial class SettingsFile
             Aggregations = DeclarationBinder.Aggregations(sections.Aggregations, schema),
             RawDatabase = catalog.RawDatabase,
             AggregatedDatabase = catalog.AggregatedDatabase,
+            RejectedThreshold = sections.RejectedThreshold ?? new TallyOptions().RejectedThreshold,
         };
         options.Validate();
         return options;
@@ -71,5 +73,5 @@ internal static partial class SettingsFile
         AllowTrailingCommas = true,
     };
 
-    private sealed record Sections(SourceSettings? Source, List<AggregationSettings>? Aggregations, CatalogSettings? Catalog);
+    private sealed record Sections(SourceSettings? Source, List<AggregationSettings>? Aggregations, CatalogSettings? Catalog, double? RejectedThreshold);
 }

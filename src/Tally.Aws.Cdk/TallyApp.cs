@@ -21,6 +21,7 @@ internal sealed record TallyApp(DataStack Data, EtlStack Etl, OrchestrationStack
         foreach (var stack in new Stack[] { data, etl, orchestration })
         {
             Tags.Of(stack).Add("project", "tally");
+            Aspects.Of(stack).Add(new NodeHelperRuntime());
         }
         return new TallyApp(data, etl, orchestration);
     }

@@ -25,6 +25,12 @@ public sealed class TallyException : Exception
     /// <summary>Whether retrying the same operation may succeed.</summary>
     public bool IsTransient => Kind == TallyErrorKind.Transient;
 
+    /// <summary>
+    /// The error name a failed run carries, in its record, its failure event and the AWS state machine's error:
+    /// <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….
+    /// </summary>
+    public static string ErrorName(TallyErrorKind kind) => "Tally." + kind;
+
     public static TallyException InvalidArgument(string message) => new(TallyErrorKind.InvalidArgument, message);
     public static TallyException InvalidConfiguration(string message) => new(TallyErrorKind.InvalidConfiguration, message);
     public static TallyException NotFound(string message) => new(TallyErrorKind.NotFound, message);

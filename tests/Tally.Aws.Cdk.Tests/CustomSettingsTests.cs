@@ -39,6 +39,7 @@ public sealed class CustomSettingsApp : IDisposable
             { "Table": "hits_by_page", "GroupBy": ["page.url", "cached"], "Format": "json" }
           ],
           "Catalog": { "RawDatabase": "web_raw", "AggregatedDatabase": "web_aggregated" },
+          "RejectedThreshold": 0.05,
           "Retry": { "MaxAttempts": 5 }
         }
         """;
@@ -63,10 +64,12 @@ public sealed class CustomSettingsApp : IDisposable
         var stacks = TallyApp.Build(app);
         Data = Template.FromStack(stacks.Data);
         Etl = Template.FromStack(stacks.Etl);
+        Orchestration = Template.FromStack(stacks.Orchestration);
     }
 
     public Template Data { get; }
     public Template Etl { get; }
+    public Template Orchestration { get; }
 
     public void Dispose() => _dir.Delete(recursive: true);
 }
@@ -102,7 +105,7 @@ public class CustomSettingsTests(CustomSettingsApp app) : IClassFixture<CustomSe
                 "page struct<url:string,referrer_url:string>",
             ],
             Columns(storage.GetProperty("Columns")));
-        Assert.Equal(["year string", "month string", "day string", "hour string", "minute string"], Columns(input.GetProperty("PartitionKeys")));
+        Assert.Equal(["year string", "month string", "day string", "hour string"], Columns(input.GetProperty("PartitionKeys")));
         Assert.Equal("org.openx.data.jsonserde.JsonSerDe", storage.GetProperty("SerdeInfo").GetProperty("SerializationLibrary").GetString());
     }
 
@@ -161,9 +164,9 @@ public class CustomSettingsTests(CustomSettingsApp app) : IClassFixture<CustomSe
 
         Assert.Equal(
             [
-                ("web_raw", """SELECT "event_id", "event_time", "bytes", "latency", "cached", "geo"."country" AS "country", "geo"."city"."name" AS "city", "page"."url" AS "page_url", "page"."referrer_url" AS "referrer" FROM "web_raw"."raw_data" limit 10;"""),
-                ("web_aggregated", """SELECT * FROM "web_aggregated"."hits_by_page";"""),
-                ("web_aggregated", """SELECT * FROM "web_aggregated"."traffic_by_country";"""),
+                ("web_raw", """SELECT "event_id", "event_time", "bytes", "latency", "cached", "geo"."country" AS "country", "geo"."city"."name" AS "city", "page"."url" AS "page_url", "page"."referrer_url" AS "referrer" FROM "web_raw"."raw_data" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13' limit 10;"""),
+                ("web_aggregated", """SELECT * FROM "web_aggregated"."hits_by_page" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13';"""),
+                ("web_aggregated", """SELECT * FROM "web_aggregated"."traffic_by_country" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13';"""),
             ],
             queries);
     }
@@ -184,6 +187,19 @@ public class CustomSettingsTests(CustomSettingsApp app) : IClassFixture<CustomSe
         // The Python tests parse these same files, so the script reads what the CDK app passes.
         Assert.Equal(GlueFixture("custom_specs.json"), specs);
         Assert.Equal(GlueFixture("custom_source.json"), source);
+    }
+
+    [Fact]
+    public void BothEngines_GetTheDeclaredSourceTablesAndRejectedThreshold()
+    {
+        var arguments = TemplateJson.Single(app.Etl, "AWS::Glue::Job").GetProperty("Properties").GetProperty("DefaultArguments");
+        var payload = OrchestrationStackTests.Definition(app.Orchestration).GetProperty("States").GetProperty("AggregateHour").GetProperty("Parameters").GetProperty("Payload");
+
+        Assert.Equal("0.05", arguments.GetProperty("--max_rejected_share").GetString());
+        Assert.Equal(0.05, payload.GetProperty("rejected_threshold").GetDouble());
+        Assert.Equal(arguments.GetProperty("--specs").GetString(), payload.GetProperty("specs").GetString());
+        Assert.Equal(arguments.GetProperty("--source").GetString(), payload.GetProperty("source").GetString());
+        Assert.Equal(GlueFixture("custom_source.json"), payload.GetProperty("source").GetString());
     }
 
     internal static string GlueFixture(string name) =>

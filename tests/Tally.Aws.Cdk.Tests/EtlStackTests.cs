@@ -33,10 +33,14 @@ public class EtlStackTests(SynthesizedApp app)
         Assert.Equal(60, settings.GlueTimeoutMinutes);
     }
 
+    /// <summary>
+    /// Runs of different hours go on at once (one run of the whole job at a time made a backfill of more than ~10 hours end
+    /// in failure events); the state machine's lease keeps a second run of the same hour out (OrchestrationStackTests).
+    /// </summary>
     [Fact]
-    public void Job_RunsOneAtATime_SoOneHourNeverRunsTwiceAtOnce()
+    public void Job_RunsFourHoursAtOnce_ByDefault()
     {
-        Assert.Equal(1, Job.GetProperty("ExecutionProperty").GetProperty("MaxConcurrentRuns").Int());
+        Assert.Equal(4, Job.GetProperty("ExecutionProperty").GetProperty("MaxConcurrentRuns").Int());
     }
 
     [Fact]
@@ -64,6 +68,30 @@ public class EtlStackTests(SynthesizedApp app)
     }
 
     [Fact]
+    public void Job_FailsAnHour_AboveTallyRunsRejectedThreshold()
+    {
+        Assert.Equal("0.01", Argument("--max_rejected_share"));
+    }
+
+    /// <summary>
+    /// Glue 5.0 ignores --enable-continuous-cloudwatch-log and logs to the account's /aws-glue/jobs/error and /output, which
+    /// never expire; --custom-logGroup-prefix sends its logs to two groups of this stack, kept a month.
+    /// </summary>
+    [Fact]
+    public void Job_LogsToTwoLogGroupsOfItsOwn_KeptAMonth()
+    {
+        var groups = TemplateJson.Resources(app.Etl, "AWS::Logs::LogGroup")
+            .Where(g => g.Resource.GetProperty("Properties").TryGetProperty("LogGroupName", out _))
+            .ToDictionary(g => g.Resource.GetProperty("Properties").GetProperty("LogGroupName").GetString()!, g => g.Resource);
+
+        Assert.Equal("/aws-glue/jobs/TallyEtl", Argument("--custom-logGroup-prefix"));
+        Assert.False(Job.GetProperty("DefaultArguments").TryGetProperty("--enable-continuous-cloudwatch-log", out _));
+        Assert.Equal(["/aws-glue/jobs/TallyEtl/error", "/aws-glue/jobs/TallyEtl/output"], groups.Keys.Order(StringComparer.Ordinal));
+        Assert.All(groups.Values, g => Assert.Equal(30, g.GetProperty("Properties").GetProperty("RetentionInDays").Int()));
+        Assert.All(groups.Values, g => Assert.Equal("Delete", g.GetProperty("DeletionPolicy").GetString()));
+    }
+
+    [Fact]
     public void Job_TimeoutIsShorterThanTheStateMachines()
     {
         var jobTimeoutSeconds = Job.GetProperty("Timeout").Int() * 60;
@@ -78,6 +106,7 @@ public class EtlStackTests(SynthesizedApp app)
     public void JobRole_ReadsRawData_AndWritesOnlyAggregatedAndTempPrefixes()
     {
         var statements = TemplateJson.Resources(app.Etl, "AWS::IAM::Policy")
+            .Where(p => p.Resource.GetProperty("Properties").GetProperty("Roles")[0].GetProperty("Ref").GetString()!.StartsWith("JobRole", StringComparison.Ordinal))
             .SelectMany(p => p.Resource.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
             .ToList();
         var writeResources = statements
@@ -88,13 +117,59 @@ public class EtlStackTests(SynthesizedApp app)
 
         Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/glue-temp/*"], writeResources);
         Assert.Contains(statements, s => Actions(s).Contains("s3:GetObject*") && Resources(s).Contains("${TOKEN}/raw_data/*"));
-        Assert.Contains(statements, s => Actions(s).Contains("logs:PutLogEvents") && Resources(s).Single().EndsWith(":log-group:/aws-glue/*", StringComparison.Ordinal));
+        var logResources = statements.Where(s => Actions(s).Contains("logs:PutLogEvents")).SelectMany(Resources).ToList();
+        Assert.Equal(2, logResources.Count);
+        Assert.All(logResources, r => Assert.Matches("^\\$\\{TOKEN\\}$", r));
+        Assert.DoesNotContain(statements.SelectMany(Resources), r => r.Contains("/aws-glue/*", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Outputs_NameTheGlueJob()
+    public void Outputs_NameTheGlueJobAndTheFunction()
     {
         app.Etl.HasOutput("GlueJobName", new Dictionary<string, object> { ["Value"] = new Dictionary<string, object> { ["Ref"] = Match.StringLikeRegexp("^AggregateHits") } });
+        app.Etl.HasOutput("AggregateHourFunctionName", new Dictionary<string, object> { ["Value"] = new Dictionary<string, object> { ["Ref"] = Match.StringLikeRegexp("^AggregateHourFunction") } });
+    }
+
+    private JsonElement Function => TemplateJson.Resources(app.Etl, "AWS::Lambda::Function").Single().Resource.GetProperty("Properties");
+
+    [Fact]
+    public void AggregateHourFunction_RunsTallysEngineOnDotnet10_WithFifteenMinutesFourGigabytesAndTenOfTmp()
+    {
+        var function = Function;
+
+        Assert.Equal("dotnet10", function.GetProperty("Runtime").GetString());
+        Assert.Equal("Tally.Aws.Lambda::Tally.Aws.Lambda.AggregateHourFunction::Handler", function.GetProperty("Handler").GetString());
+        Assert.Equal(["arm64"], function.GetProperty("Architectures").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal(4096, function.GetProperty("MemorySize").Int());
+        Assert.Equal(900, function.GetProperty("Timeout").Int());
+        Assert.Equal(10240, function.GetProperty("EphemeralStorage").GetProperty("Size").Int());
+    }
+
+    [Fact]
+    public void AggregateHourFunction_FindsTheBucketInItsEnvironment()
+    {
+        var variables = Function.GetProperty("Environment").GetProperty("Variables");
+
+        Assert.Equal(["TALLY_DATA"], variables.EnumerateObject().Select(v => v.Name));
+        Assert.Equal("s3://${TOKEN}", TemplateJson.Flatten(variables.GetProperty("TALLY_DATA")));
+    }
+
+    [Fact]
+    public void AggregateHourFunction_ReadsRawData_AndWritesOnlyAggregatedDataAndQuarantine()
+    {
+        var role = TemplateJson.Resources(app.Etl, "AWS::IAM::Role").Single(r => r.Id.StartsWith("AggregateHourRole", StringComparison.Ordinal));
+        var statements = TemplateJson.Resources(app.Etl, "AWS::IAM::Policy")
+            .Where(p => p.Resource.GetProperty("Properties").GetProperty("Roles")[0].GetProperty("Ref").GetString() == role.Id)
+            .SelectMany(p => p.Resource.GetProperty("Properties").GetProperty("PolicyDocument").GetProperty("Statement").EnumerateArray())
+            .ToList();
+        var objectResources = statements.SelectMany(Resources).Where(r => r.Contains("${TOKEN}/", StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/quarantine/*"],
+            statements.Where(s => Actions(s).Contains("s3:PutObject")).SelectMany(Resources).Where(r => r.Contains('/', StringComparison.Ordinal)).Order());
+        Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/quarantine/*"],
+            statements.Where(s => Actions(s).Contains("s3:DeleteObject*")).SelectMany(Resources).Where(r => r.Contains('/', StringComparison.Ordinal)).Order());
+        Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/quarantine/*", "${TOKEN}/raw_data/*"], objectResources.Distinct().Order());
+        Assert.Contains(statements, s => Actions(s).Contains("logs:PutLogEvents"));
     }
 
     internal static IReadOnlyList<string> Actions(JsonElement statement) => Strings(statement.GetProperty("Action"));

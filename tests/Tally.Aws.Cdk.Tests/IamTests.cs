@@ -15,6 +15,8 @@ public class IamTests(SynthesizedApp app)
         // only "*" as resource (CDK adds them for StateMachine.Logs).
         "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
         "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+        // X-Ray tracing of the state machine (CDK adds them for TracingEnabled): X-Ray has no resource-level permissions.
+        "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     ];
 
     private static readonly string[] PolicyTypes =
@@ -98,11 +100,16 @@ public class IamTests(SynthesizedApp app)
     }
 
     [Fact]
-    public void DemoExecutionPolicy_MayOnlyStartThisStateMachine()
+    public void DemoRunPolicy_MayOnlyStartThisStateMachine_AndReadTheDemoExecution()
     {
-        var statement = Assert.Single(Statements(), s => s.Where.StartsWith("TallyOrchestration/DemoHourExecution", StringComparison.Ordinal)).Statement;
+        var statements = Statements().Where(s => s.Where.StartsWith("TallyOrchestration/DemoRunRole", StringComparison.Ordinal)
+            && s.Statement.GetProperty("Effect").GetString() == "Allow" && !s.Statement.TryGetProperty("Principal", out _)).Select(s => s.Statement).ToList();
+        var start = Assert.Single(statements, s => EtlStackTests.Actions(s).Contains("states:StartExecution"));
+        var describe = Assert.Single(statements, s => EtlStackTests.Actions(s).Contains("states:DescribeExecution"));
 
-        Assert.Equal(["states:StartExecution"], EtlStackTests.Actions(statement));
-        Assert.StartsWith("Pipeline", statement.GetProperty("Resource").GetProperty("Ref").GetString());
+        Assert.Equal(["logs:CreateLogStream", "logs:PutLogEvents", "states:DescribeExecution", "states:StartExecution"],
+            statements.SelectMany(EtlStackTests.Actions).Order(StringComparer.Ordinal));
+        Assert.StartsWith("Pipeline", start.GetProperty("Resource").GetProperty("Ref").GetString());
+        Assert.Matches(":execution:\\$\\{TOKEN\\}:demo-hour-2026-11-24T13$", EtlStackTests.Resources(describe).Single());
     }
 }

@@ -181,7 +181,7 @@ internal sealed class HourWorkflow(
     }
 
     /// <summary>The error name an event and a run record carry: <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….</summary>
-    public static string ErrorName(TallyErrorKind kind) => "Tally." + kind;
+    public static string ErrorName(TallyErrorKind kind) => TallyException.ErrorName(kind);
 
     private async Task HeartbeatAsync(RunRecord run, CancellationTokenSource leaseLost, CancellationToken stop)
     {
