@@ -39,15 +39,19 @@ internal sealed class EtlStack : Stack
         AggregateHourFunction = BuildFunction(settings, data);
 
         var script = new Asset(this, "Script", new AssetProps { Path = Path.Combine(settings.RepositoryRoot, "glue", "aggregate_hits.py") });
+        // The job's parser of the raw files, which the script imports: shipped beside it with --extra-py-files.
+        var contract = new Asset(this, "ContractModule", new AssetProps { Path = Path.Combine(settings.RepositoryRoot, "glue", "tally_contract.py") });
 
         var role = new Role(this, "JobRole", new RoleProps
         {
             AssumedBy = new ServicePrincipal("glue.amazonaws.com"),
-            Description = "Tally's Glue job: reads raw_data/, writes aggregated_data/ and glue-temp/, writes its logs.",
+            Description = "Tally's Glue job: reads raw_data/, writes aggregated_data/, quarantine/ and glue-temp/, writes its logs.",
         });
         script.GrantRead(role);
+        contract.GrantRead(role);
         bucket.GrantRead(role, $"{DataLayout.RawPrefix}/*");
         bucket.GrantReadWrite(role, $"{DataLayout.AggregatedPrefix}/*");
+        bucket.GrantReadWrite(role, $"{DataLayout.QuarantinePrefix}/*");
         bucket.GrantReadWrite(role, $"{DataStack.GlueTempPrefix}*");
 
         // Glue 5.0 logs to <prefix>/error and <prefix>/output when given --custom-logGroup-prefix (its
@@ -80,7 +84,7 @@ internal sealed class EtlStack : Stack
             // Runs of different hours go on at once; the state machine's lease keeps a second run of the same hour out.
             ExecutionProperty = new CfnJob.ExecutionPropertyProperty { MaxConcurrentRuns = settings.GlueMaxConcurrentRuns },
             Command = new CfnJob.JobCommandProperty { Name = "glueetl", PythonVersion = "3", ScriptLocation = script.S3ObjectUrl },
-            DefaultArguments = JobArguments(bucket.BucketName, settings.Declaration, LogGroupPrefix),
+            DefaultArguments = JobArguments(bucket.BucketName, settings.Declaration, LogGroupPrefix, contract.S3ObjectUrl),
         });
 
         new CfnOutput(this, "GlueJobName", new CfnOutputProps { Value = Job.Ref, Description = "The Glue job that aggregates one hour too large for the Lambda function." });
@@ -105,12 +109,16 @@ internal sealed class EtlStack : Stack
     /// <summary>
     /// The job's default arguments; <c>--target_hour</c> is given per run by the state machine. The declaration goes in as
     /// <c>--specs</c> (<see cref="AggregationSpec.ToJson"/>), <c>--max_rejected_share</c> and, when it is not the seed's,
-    /// <c>--source</c> (<see cref="SourceSchema.ToJson"/>); without <c>--source</c> the job reads the seed's fields.
+    /// <c>--source</c> (<see cref="SourceSchema.ToJson"/>); without <c>--source</c> the job reads the seed's fields. The
+    /// parser module <c>tally_contract.py</c> the script imports is <paramref name="contractModule"/> (<c>--extra-py-files</c>),
+    /// and rejected records go to <c>quarantine/</c>, as <c>tally run</c> writes them.
     /// </summary>
-    public static Dictionary<string, object> JobArguments(string bucketName, TallyOptions declaration, string logGroupPrefix)
+    public static Dictionary<string, object> JobArguments(string bucketName, TallyOptions declaration, string logGroupPrefix, string contractModule)
     {
         var arguments = new Dictionary<string, object>
         {
+            ["--extra-py-files"] = contractModule,
+            ["--quarantine_prefix"] = DataLayout.QuarantinePrefix,
             ["--job-language"] = "python",
             ["--job-bookmark-option"] = "job-bookmark-disable",
             ["--custom-logGroup-prefix"] = logGroupPrefix,

@@ -68,6 +68,15 @@ public class EtlStackTests(SynthesizedApp app)
     }
 
     [Fact]
+    public void Job_ShipsItsParserModule_AndQuarantinesWhereTallyRunDoes()
+    {
+        // The script imports tally_contract.py: Glue must be given it, as an asset of its own.
+        Assert.Matches("^s3://cdk-hnb659fds-assets-.*/[0-9a-f]{64}\\.py$", Argument("--extra-py-files"));
+        Assert.NotEqual(Argument("--extra-py-files"), TemplateJson.Flatten(Job.GetProperty("Command").GetProperty("ScriptLocation")));
+        Assert.Equal("quarantine", Argument("--quarantine_prefix"));
+    }
+
+    [Fact]
     public void Job_FailsAnHour_AboveTallyRunsRejectedThreshold()
     {
         Assert.Equal("0.01", Argument("--max_rejected_share"));
@@ -103,7 +112,7 @@ public class EtlStackTests(SynthesizedApp app)
     }
 
     [Fact]
-    public void JobRole_ReadsRawData_AndWritesOnlyAggregatedAndTempPrefixes()
+    public void JobRole_ReadsRawData_AndWritesOnlyAggregatedQuarantineAndTempPrefixes()
     {
         var statements = TemplateJson.Resources(app.Etl, "AWS::IAM::Policy")
             .Where(p => p.Resource.GetProperty("Properties").GetProperty("Roles")[0].GetProperty("Ref").GetString()!.StartsWith("JobRole", StringComparison.Ordinal))
@@ -115,7 +124,7 @@ public class EtlStackTests(SynthesizedApp app)
             .Where(r => r.Contains('/', StringComparison.Ordinal) && r.Contains("${TOKEN}/", StringComparison.Ordinal))
             .Order().ToList();
 
-        Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/glue-temp/*"], writeResources);
+        Assert.Equal(["${TOKEN}/aggregated_data/*", "${TOKEN}/glue-temp/*", "${TOKEN}/quarantine/*"], writeResources);
         Assert.Contains(statements, s => Actions(s).Contains("s3:GetObject*") && Resources(s).Contains("${TOKEN}/raw_data/*"));
         var logResources = statements.Where(s => Actions(s).Contains("logs:PutLogEvents")).SelectMany(Resources).ToList();
         Assert.Equal(2, logResources.Count);
