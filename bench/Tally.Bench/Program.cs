@@ -13,9 +13,12 @@ using Tally.Storage;
 //   Tally.Bench agree DIR                               exit 0 when DuckDB's three outputs in DIR equal Tally's, row for row
 //   Tally.Bench query [--hours N] [--runs N] [--data DIR]  one hour of hits_by_country vs a full scan over N stored hours
 //   Tally.Bench s3 [--records N] [--runs N] [--data DIR]     one hour aggregated from s3rver vs from a local folder
+//   Tally.Bench load [--hours N] [--hits-per-hour N] [--connections N] [--seconds N] [--max-requests N] [--data DIR]
+//                                                       tally serve under load while a backfill and scheduled runs go on
 var hour = HourWindow.Parse("2026-11-24T13");
 if (args is ["query", .. var queryArgs]) return await QueryBench.RunAsync(queryArgs);
 if (args is ["s3", .. var s3Args]) return await S3Bench.RunAsync(s3Args);
+if (args is ["load", .. var loadArgs]) return await LoadBench.RunAsync(loadArgs);
 if (args is ["tally", var tallyDir]) return await Children.TallyAsync(tallyDir, hour);
 if (args is ["duckdb", var duckDir]) return Children.DuckDb(duckDir, hour);
 if (args is ["duckdb", var globDir, var glob]) return Children.DuckDb(globDir, hour, glob);

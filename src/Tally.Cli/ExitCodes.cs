@@ -8,7 +8,7 @@ internal static class ExitCodes
     public const int Succeeded = 0;
     /// <summary>The command ran and its work failed (a run with too many rejected records).</summary>
     public const int Failed = 1;
-    /// <summary>A mistake in the command line, an argument or the configuration.</summary>
+    /// <summary>A mistake in the command line, an argument or the configuration; also a query over its time or memory limit.</summary>
     public const int Usage = 2;
     /// <summary>Something named does not exist (data folder, table, run).</summary>
     public const int NotFound = 3;
@@ -30,6 +30,7 @@ internal static class ExitCodes
                     TallyErrorKind.NotFound => NotFound,
                     TallyErrorKind.Transient => Transient,
                     TallyErrorKind.DataError => Failed,
+                    TallyErrorKind.Timeout => Usage,
                     _ => Usage,
                 };
             case CommandParseException or CommandRuntimeException:

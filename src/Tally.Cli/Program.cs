@@ -57,7 +57,7 @@ app.Configure(config =>
         .WithExample("backfill", "--data", "./tally-data", "--from", "2026-11-01T00", "--to", "2026-11-02T00")
         .WithExample("backfill", "--data", "./tally-data", "--from", "2026-11-01T00", "--to", "2026-11-03T00", "--parallel", "2", "--force");
     config.AddCommand<QueryCommand>("query")
-        .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view.")
+        .WithDescription("Runs one read-only SQL SELECT over the catalog's tables (DuckDB, in process); each database is a schema, each table a view. It is interrupted after Query:Timeout (30 s) and may use Query:MemoryLimit (1GiB); over either it exits 2.")
         .WithExample("query", "--data", "./tally-data", "'SELECT * FROM \"demo-aggregated-data\".\"hits_by_country\";'")
         .WithExample("query", "--data", "./tally-data", "--format", "json", "'SELECT * FROM \"demo-raw-data\".\"raw_data\" limit 10;'")
         .WithExample("query", "--format", "csv", "\"SELECT countrycode, hitcount FROM \\\"demo-aggregated-data\\\".\\\"hits_by_country\\\" WHERE year = '2026' AND month = '11' AND day = '24' AND hour = '13'\"");

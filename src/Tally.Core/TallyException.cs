@@ -13,6 +13,8 @@ public enum TallyErrorKind
     DataError,
     /// <summary>Storage failed in a way that may pass (I/O error, throttling, 5xx); retrying can succeed.</summary>
     Transient,
+    /// <summary>Work went on longer than its configured time limit and was stopped (a query over <c>Query:Timeout</c>).</summary>
+    Timeout,
 }
 
 /// <summary>An expected failure with a message meant for the person running Tally (one sentence, no stack trace).</summary>
@@ -36,4 +38,5 @@ public sealed class TallyException : Exception
     public static TallyException NotFound(string message) => new(TallyErrorKind.NotFound, message);
     public static TallyException DataError(string message) => new(TallyErrorKind.DataError, message);
     public static TallyException Transient(string message, Exception? inner = null) => new(TallyErrorKind.Transient, message, inner);
+    public static TallyException Timeout(string message, Exception? inner = null) => new(TallyErrorKind.Timeout, message, inner);
 }

@@ -30,6 +30,9 @@ internal sealed partial class TallyProcess
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The process id (for <c>/proc/&lt;id&gt;/…</c>).</summary>
+    public int Id => _process.Id;
+
     public string Stdout
     {
         get

@@ -82,6 +82,7 @@ public class TallyExceptionFacts
     [InlineData(TallyErrorKind.NotFound, false)]
     [InlineData(TallyErrorKind.DataError, false)]
     [InlineData(TallyErrorKind.Transient, true)]
+    [InlineData(TallyErrorKind.Timeout, false)]
     public void EachFactory_SetsItsKind_AndOnlyTransientMayBeRetried(TallyErrorKind kind, bool transient)
     {
         var e = kind switch
@@ -90,6 +91,7 @@ public class TallyExceptionFacts
             TallyErrorKind.InvalidConfiguration => TallyException.InvalidConfiguration("m"),
             TallyErrorKind.NotFound => TallyException.NotFound("m"),
             TallyErrorKind.DataError => TallyException.DataError("m"),
+            TallyErrorKind.Timeout => TallyException.Timeout("m"),
             _ => TallyException.Transient("m"),
         };
 

@@ -72,7 +72,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         }
         AnsiConsole.Write(summary);
 
-        using (var sql = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken))
+        using (var sql = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, tally.Query.Limits(), cancellationToken))
         {
             foreach (var table in tallyOptions.Tables()) ShowTopRows(sql, tallyOptions.AggregatedDatabase, table, lastHour, settings.Top, cancellationToken);
 

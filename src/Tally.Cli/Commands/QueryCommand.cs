@@ -30,8 +30,9 @@ internal sealed class QueryCommand : AsyncCommand<QueryCommand.Settings>
         var format = QueryOutput.Parse(settings.Format);
         var sql = settings.Sql ?? await ReadStdinAsync(cancellationToken);
         var store = settings.OpenStore();
-        var catalog = await settings.OpenCatalogAsync(store, settings.LoadSettings().ToOptions(), cancellationToken);
-        using var service = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, cancellationToken);
+        var tally = settings.LoadSettings();
+        var catalog = await settings.OpenCatalogAsync(store, tally.ToOptions(), cancellationToken);
+        using var service = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, tally.Query.Limits(), cancellationToken);
         using var result = service.Execute(sql, cancellationToken);
         QueryOutput.Write(result, format, settings.MaxRows);
         return ExitCodes.Succeeded;

@@ -12,8 +12,8 @@ internal sealed class DashboardContext
 {
     private readonly IObjectStore _store;
     private readonly string _stateDirectory;
-    // DuckDB runs each query in memory; two at once is plenty for a dashboard and keeps a burst of requests from exhausting memory.
-    private readonly SemaphoreSlim _queries = new(2, 2);
+    private readonly QueryLimits _limits;
+    private readonly QuerySlots _slots;
 
     private DashboardContext(WorkflowState state, Catalog catalog, IObjectStore store, string stateDirectory, TallySettings settings)
     {
@@ -23,15 +23,15 @@ internal sealed class DashboardContext
         _stateDirectory = stateDirectory;
         Settings = settings;
         Statistics = new RunStatistics(state.Runs.Database);
+        // One DuckDB thread: the query then runs on the low-priority thread QuerySlots gives it, and on no other.
+        _limits = settings.Query.Limits(threads: 1);
+        _slots = new QuerySlots(settings.Query);
     }
 
     public WorkflowState State { get; }
     public Catalog Catalog { get; }
     public TallySettings Settings { get; }
     public RunStatistics Statistics { get; }
-
-    /// <summary>How long one SQL statement may run before it is cancelled.</summary>
-    public static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(60);
 
     public static async Task<DashboardContext> OpenAsync(DataSettings data, TallySettings settings, WorkflowState state, IObjectStore store, CancellationToken cancellationToken)
     {
@@ -41,26 +41,16 @@ internal sealed class DashboardContext
 
     /// <summary>
     /// Runs <paramref name="read"/> over a query service opened for this call (so it sees the tables' files as they are now),
-    /// the same read-only service as <c>tally query</c>.
+    /// the same read-only service as <c>tally query</c>, with the <c>Query</c> settings' limits, once one of the dashboard's
+    /// query slots is free (see <see cref="QuerySlots"/>).
     /// </summary>
+    /// <exception cref="TallyException">Timeout when the statement runs over <c>Query:Timeout</c>; Transient when no slot is
+    /// free; what <see cref="QueryService.Execute"/> throws.</exception>
     public async Task<T> QueryAsync<T>(Func<QueryService, CancellationToken, T> read, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(QueryTimeout);
-        await _queries.WaitAsync(timeout.Token);
-        try
-        {
-            using var service = await QueryService.OpenAsync(Catalog, _store, _stateDirectory, timeout.Token);
-            // DuckDB blocks the calling thread; keep it off the request threads' hot path.
-            return await Task.Run(() => read(service, timeout.Token), timeout.Token);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw TallyException.InvalidArgument($"The query took longer than {QueryTimeout.TotalSeconds:0} s and was cancelled.");
-        }
-        finally
-        {
-            _queries.Release();
-        }
+        using var slot = await _slots.EnterAsync(cancellationToken);
+        using var service = await QueryService.OpenAsync(Catalog, _store, _stateDirectory, _limits, cancellationToken);
+        // DuckDB blocks the calling thread: a thread of the query's own, at low priority, off the request threads.
+        return await QuerySlots.OnLowPriorityThread(() => read(service, cancellationToken));
     }
 }

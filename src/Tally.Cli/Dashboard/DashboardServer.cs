@@ -14,14 +14,12 @@ namespace Tally.Cli.Dashboard;
 
 /// <summary>
 /// The dashboard's pages and JSON API on a <see cref="WebApplication"/>: the access check first, then the pages (embedded),
-/// <c>/api/…</c>, <c>/healthz</c> and <c>/metrics</c>. API errors are JSON <c>{"error": "…"}</c> with 400 (bad input or a refused
-/// statement), 404 (nothing by that name) or 503 (storage or the scheduler unavailable).
+/// <c>/api/…</c>, <c>/healthz</c> and <c>/metrics</c>. API errors are JSON <c>{"error": "…"}</c> with 400 (bad input, a refused
+/// statement or one over its memory limit), 404 (nothing by that name), 504 (a query over its time limit) or 503 (storage or
+/// the scheduler unavailable, or every query slot taken; with <c>Retry-After</c>).
 /// </summary>
 internal static class DashboardServer
 {
-    /// <summary>The most rows <c>/api/query</c> returns; the response says when there were more.</summary>
-    public const int MaxQueryRows = 1000;
-
     public static void Map(WebApplication app, DashboardContext context, DashboardOptions options)
     {
         var access = new DashboardAccess(options);
@@ -67,8 +65,12 @@ internal static class DashboardServer
             {
                 TallyErrorKind.NotFound => StatusCodes.Status404NotFound,
                 TallyErrorKind.Transient => StatusCodes.Status503ServiceUnavailable,
+                // Not 408: browsers resend a request answered 408 on a kept-alive connection (Chromium up to twice), which
+                // would run an over-limit query again.
+                TallyErrorKind.Timeout => StatusCodes.Status504GatewayTimeout,
                 _ => StatusCodes.Status400BadRequest,
             };
+            if (e.IsTransient) http.Response.Headers.RetryAfter = "1";
             await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
         }
         catch (BadHttpRequestException e) when (!http.Response.HasStarted)
@@ -223,6 +225,7 @@ internal static class DashboardServer
     private static async Task<IResult> QueryAsync(DashboardContext context, QueryRequest? request, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(request?.Sql)) throw TallyException.InvalidArgument("Give the statement as {\"sql\": \"SELECT …\"}.");
+        var maxRows = context.Settings.Query.MaxRows;
         var body = await context.QueryAsync((service, token) =>
         {
             using var result = service.Execute(request.Sql, token);
@@ -244,7 +247,7 @@ internal static class DashboardServer
                 var truncated = false;
                 foreach (var row in result.Rows)
                 {
-                    if (count == MaxQueryRows)
+                    if (count == maxRows)
                     {
                         truncated = true;
                         break;

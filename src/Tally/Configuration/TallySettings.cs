@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Tally.Query;
 
 namespace Tally.Configuration;
 
@@ -39,6 +42,8 @@ internal sealed class TallySettings
     public ScheduleSettings Schedule { get; set; } = new();
 
     public DashboardSettings Dashboard { get; set; } = new();
+
+    public QuerySettings Query { get; set; } = new();
 
     /// <summary>The declared raw record (see the README's "Your own data"); the seed's when absent.</summary>
     public SourceSettings? Source { get; set; }
@@ -136,6 +141,7 @@ internal sealed class TallySettings
         if (delivery.InitialBackoff <= TimeSpan.Zero || delivery.MaxBackoff < delivery.InitialBackoff) throw Invalid("Events:Delivery:InitialBackoff must be positive and Events:Delivery:MaxBackoff at least as long.");
         if (delivery.Expiry <= TimeSpan.Zero || delivery.WaitAfterRun < TimeSpan.Zero) throw Invalid("Events:Delivery:Expiry must be positive and Events:Delivery:WaitAfterRun 0 or more.");
         Schedule.Validate();
+        Query.Validate();
         if (Events.Webhook.Url is { Length: > 0 } url)
         {
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw Invalid($"Events:Webhook:Url '{url}' is not an http or https URL.");
@@ -283,5 +289,66 @@ internal sealed class ScheduleSettings
         if (LateDataLookBack < TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:LateDataLookBack must be 0 or more (0 = no late-data runs).");
         if (MaxConcurrentRuns < 1) throw TallyException.InvalidConfiguration("Schedule:MaxConcurrentRuns must be 1 or more.");
         if (RunTimeout <= TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:RunTimeout must be positive.");
+    }
+}
+
+/// <summary>
+/// The limits of SQL (section <c>Query</c>): of each statement of <c>tally query</c> and of the dashboard (time, memory), and of
+/// the dashboard's queries together (how many run and wait at once, rows per answer).
+/// </summary>
+internal sealed class QuerySettings
+{
+    /// <summary>How long one statement may run, its rows read included, before it is interrupted.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>DuckDB's memory limit for one statement, a number and a unit: <c>B</c>, <c>KB</c>, <c>MB</c>, <c>GB</c>,
+    /// <c>TB</c> (powers of 1000) or <c>KiB</c>, <c>MiB</c>, <c>GiB</c>, <c>TiB</c> (powers of 1024).</summary>
+    public string MemoryLimit { get; set; } = "1GiB";
+
+    /// <summary>The most rows <c>POST /api/query</c> answers with; the answer says when there were more.</summary>
+    public int MaxRows { get; set; } = 1000;
+
+    /// <summary>Dashboard queries (the SQL page, the charts) running at once, each on one DuckDB thread of low CPU priority.</summary>
+    public int MaxConcurrent { get; set; } = 2;
+
+    /// <summary>Dashboard queries waiting for one of the <see cref="MaxConcurrent"/> slots, each for at most <see cref="Timeout"/> plus a second; more are refused (503).</summary>
+    public int MaxQueued { get; set; } = 16;
+
+    /// <summary>The smallest memory limit accepted (reading the raw JSON needs more: DuckDB's JSON reader takes 32 MiB buffers).</summary>
+    public const long MinMemoryLimit = 16L << 20;
+
+    /// <summary>The limits of one statement, with <paramref name="threads"/> DuckDB threads (0 = one per core).</summary>
+    /// <exception cref="TallyException">InvalidConfiguration when <see cref="MemoryLimit"/> is not a size.</exception>
+    public QueryLimits Limits(int threads = 0) => new(Timeout, MemoryLimitBytes(), threads);
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
+    public void Validate()
+    {
+        if (Timeout <= TimeSpan.Zero) throw TallyException.InvalidConfiguration("Query:Timeout must be positive.");
+        if (MemoryLimitBytes() < MinMemoryLimit) throw TallyException.InvalidConfiguration($"Query:MemoryLimit must be at least 16MiB, not '{MemoryLimit}'.");
+        if (MaxRows < 1) throw TallyException.InvalidConfiguration("Query:MaxRows must be 1 or more.");
+        if (MaxConcurrent < 1) throw TallyException.InvalidConfiguration("Query:MaxConcurrent must be 1 or more.");
+        if (MaxQueued < 0) throw TallyException.InvalidConfiguration("Query:MaxQueued must be 0 or more.");
+    }
+
+    private long MemoryLimitBytes() => TryParseBytes(MemoryLimit, out var bytes)
+        ? bytes
+        : throw TallyException.InvalidConfiguration($"Query:MemoryLimit '{MemoryLimit}' is not a size; write a number and a unit, for example 1GiB or 512MB.");
+
+    /// <summary>Reads a size as DuckDB writes them: a number (decimals allowed), optional spaces, a unit (case-insensitive).</summary>
+    internal static bool TryParseBytes(string? text, out long bytes)
+    {
+        bytes = 0;
+        var match = Regex.Match(text ?? "", @"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)\s*$",
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        if (!match.Success) return false;
+        var unit = match.Groups[2].Value.ToUpperInvariant();
+        var power = "BKMGT".IndexOf(unit[0], StringComparison.Ordinal);
+        var scale = Math.Pow(unit.Contains('I', StringComparison.Ordinal) ? 1024 : 1000, power);
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * scale;
+        if (value >= long.MaxValue) return false;
+        bytes = (long)value;
+        return true;
     }
 }

@@ -7,18 +7,21 @@ public sealed record QueryColumn(string Name, string Type);
 
 /// <summary>
 /// The result of one query, streamed: read <see cref="Rows"/> once, then dispose. Values are <see cref="string"/>,
-/// <see cref="long"/> and the other CLR types DuckDB.NET maps to, or null. Not thread-safe.
+/// <see cref="long"/> and the other CLR types DuckDB.NET maps to, or null. The query's time limit goes on while the rows are
+/// read. Not thread-safe.
 /// </summary>
 public sealed class QueryResult : IDisposable
 {
     private readonly DbCommand _command;
     private readonly DbDataReader _reader;
+    private readonly QueryDeadline _deadline;
     private readonly Func<Exception, Exception> _translate;
 
-    internal QueryResult(DbCommand command, DbDataReader reader, Func<Exception, Exception> translate)
+    internal QueryResult(DbCommand command, DbDataReader reader, QueryDeadline deadline, Func<Exception, Exception> translate)
     {
         _command = command;
         _reader = reader;
+        _deadline = deadline;
         _translate = translate;
         Columns = Enumerable.Range(0, reader.FieldCount).Select(i => new QueryColumn(reader.GetName(i), reader.GetDataTypeName(i).ToUpperInvariant())).ToList();
     }
@@ -26,7 +29,8 @@ public sealed class QueryResult : IDisposable
     public IReadOnlyList<QueryColumn> Columns { get; }
 
     /// <summary>The rows, read as they are enumerated.</summary>
-    /// <exception cref="TallyException">When DuckDB fails while producing rows.</exception>
+    /// <exception cref="TallyException">When DuckDB fails while producing rows; Timeout when the query's time limit passes.</exception>
+    /// <exception cref="OperationCanceledException">When the caller's cancellation token interrupts the query.</exception>
     public IEnumerable<object?[]> Rows
     {
         get
@@ -40,7 +44,7 @@ public sealed class QueryResult : IDisposable
                     row = new object?[_reader.FieldCount];
                     for (var i = 0; i < row.Length; i++) row[i] = _reader.IsDBNull(i) ? null : _reader.GetValue(i);
                 }
-                catch (Exception e) when (e is not TallyException and not OperationCanceledException)
+                catch (Exception e) when (e is not TallyException)
                 {
                     throw _translate(e);
                 }
@@ -51,6 +55,7 @@ public sealed class QueryResult : IDisposable
 
     public void Dispose()
     {
+        _deadline.Dispose();
         _reader.Dispose();
         _command.Dispose();
     }

@@ -31,10 +31,17 @@ namespace Tally.Query;
 /// (<see cref="FileSnapshot"/>): a query running while another process rewrites an hour sees the old or the new file,
 /// never a mix. Open a service per request to see newer files. One connection: an instance is not thread-safe.
 /// </para>
+/// <para>
+/// Limits (<see cref="QueryLimits"/>): a statement still running after the time limit is interrupted (within a few
+/// milliseconds: DuckDB checks between vectors of rows) and fails with a Timeout error; the database has DuckDB's
+/// <c>memory_limit</c> and <c>threads</c>, and never spills to disk (no temporary directory), so a statement that needs more
+/// memory fails at once instead of filling the disk.
+/// </para>
 /// </remarks>
 public sealed class QueryService : IDisposable
 {
     private readonly DuckDBConnection _connection;
+    private readonly QueryLimits? _limits;
 
     private readonly FileSnapshot? _snapshot;
     private readonly string _root;
@@ -45,10 +52,11 @@ public sealed class QueryService : IDisposable
     private CatalogTable? _pendingRaw;
     private Action? _beforeRaw;
 
-    private QueryService(DuckDBConnection connection, FileSnapshot? snapshot, string root, string fileRoot,
+    private QueryService(DuckDBConnection connection, QueryLimits? limits, FileSnapshot? snapshot, string root, string fileRoot,
         IReadOnlyDictionary<CatalogTable, IReadOnlyList<string>> files, IReadOnlyList<CatalogTable> tables, CatalogTable? raw, SourceSchema source)
     {
         _connection = connection;
+        _limits = limits;
         _source = source;
         _snapshot = snapshot;
         _root = root;
@@ -70,7 +78,8 @@ public sealed class QueryService : IDisposable
     /// table's view is built the first time a query names it.
     /// </summary>
     /// <param name="dataRoot">The local data folder the catalog's locations are relative to.</param>
-    public static async Task<QueryService> OpenAsync(Catalog catalog, string dataRoot, CancellationToken cancellationToken = default)
+    /// <param name="limits">The time, memory and thread limits; null for none (DuckDB's defaults: every core, 80 % of the memory).</param>
+    public static async Task<QueryService> OpenAsync(Catalog catalog, string dataRoot, QueryLimits? limits = null, CancellationToken cancellationToken = default)
     {
         var databases = await catalog.ListDatabasesAsync(cancellationToken).ConfigureAwait(false);
         var tables = await QueryableTablesAsync(catalog, cancellationToken).ConfigureAwait(false);
@@ -82,11 +91,16 @@ public sealed class QueryService : IDisposable
         var files = tables.Where(t => !IsRaw(t)).ToDictionary(t => t, t => TableFiles(root, t));
         var snapshot = FileSnapshot.TryCreate(root, Path.Combine(root, SnapshotsFolder), files.Values.SelectMany(f => f));
         var fileRoot = snapshot?.Root.Replace('\\', '/') ?? root;
-        var connection = new DuckDBConnection("Data Source=:memory:");
+        // threads from the start: DuckDB starts its worker threads when the database opens.
+        var connection = new DuckDBConnection(limits is { Threads: > 0 } ? $"Data Source=:memory:;threads={limits.Threads}" : "Data Source=:memory:");
         try
         {
             connection.Open();
             Execute(connection, "SET autoinstall_known_extensions = false; SET autoload_known_extensions = false;");
+            // No temporary directory: beyond its memory a statement fails instead of writing up to 90 % of the free disk
+            // space under ./.tmp, DuckDB's default for an in-memory database.
+            Execute(connection, "SET temp_directory = '';");
+            if (limits is not null) Execute(connection, $"SET memory_limit = '{limits.MemoryLimit}B';");
             // DuckDB caches file blocks by path; a partition replaced by a rename must never be read partly from the old file.
             Execute(connection, "SET enable_external_file_cache = false;");
             // Timestamps are UTC everywhere in Tally; DuckDB would otherwise convert and show them in the machine's zone.
@@ -102,7 +116,7 @@ public sealed class QueryService : IDisposable
                 SET enable_external_access = false;
                 SET lock_configuration = true;
                 """);
-            var service = new QueryService(connection, snapshot, root, fileRoot, files.ToDictionary(f => f.Key, f => f.Value), tables, raw, source);
+            var service = new QueryService(connection, limits, snapshot, root, fileRoot, files.ToDictionary(f => f.Key, f => f.Value), tables, raw, source);
             foreach (var (table, query) in views) service._views[table] = query;
             return service;
         }
@@ -121,15 +135,16 @@ public sealed class QueryService : IDisposable
     }
 
     /// <summary>
-    /// Opens the service over <paramref name="store"/>: a local folder is read in place (as <see cref="OpenAsync(Catalog, string, CancellationToken)"/>);
+    /// Opens the service over <paramref name="store"/>: a local folder is read in place (as <see cref="OpenAsync(Catalog, string, QueryLimits?, CancellationToken)"/>);
     /// any other store (S3) is read through a local cache under <paramref name="stateDirectory"/> (<c>cache/</c>): the
     /// aggregated tables' objects are copied there now, and the raw table's the first time a query names it, each
     /// downloaded again only when its ETag changed. Queries then run on the local copies exactly as on a data folder.
     /// </summary>
     /// <exception cref="TallyException">When the store or the cache fails.</exception>
-    public static async Task<QueryService> OpenAsync(Catalog catalog, IObjectStore store, string stateDirectory, CancellationToken cancellationToken = default)
+    public static async Task<QueryService> OpenAsync(Catalog catalog, IObjectStore store, string stateDirectory, QueryLimits? limits = null,
+        CancellationToken cancellationToken = default)
     {
-        if (store is LocalObjectStore local) return await OpenAsync(catalog, local.Root, cancellationToken).ConfigureAwait(false);
+        if (store is LocalObjectStore local) return await OpenAsync(catalog, local.Root, limits, cancellationToken).ConfigureAwait(false);
         var mirror = new LocalMirror(store, Path.Combine(stateDirectory, "cache"));
         var tables = await QueryableTablesAsync(catalog, cancellationToken).ConfigureAwait(false);
         bool IsRaw(CatalogTable t) => IsConfiguredRaw(catalog, t);
@@ -137,7 +152,7 @@ public sealed class QueryService : IDisposable
         {
             foreach (var table in tables.Where(t => !IsRaw(t))) await mirror.SyncAsync(table.Location, cancellationToken).ConfigureAwait(false);
             // The snapshot of the aggregated files is taken under the lock: another process's sync cannot change them meanwhile.
-            var service = await OpenAsync(catalog, mirror.Root, cancellationToken).ConfigureAwait(false);
+            var service = await OpenAsync(catalog, mirror.Root, limits, cancellationToken).ConfigureAwait(false);
             if (tables.FirstOrDefault(IsRaw) is { } raw)
             {
                 service._beforeRaw = () =>
@@ -149,40 +164,40 @@ public sealed class QueryService : IDisposable
         }
     }
 
-    /// <summary>Runs one read-only SELECT statement and streams its rows.</summary>
-    /// <exception cref="TallyException">InvalidArgument when the statement is not valid SQL, is not one SELECT, or fails;
-    /// NotFound when it names a table or schema that does not exist; Transient when reading a file fails.</exception>
+    /// <summary>
+    /// Runs one read-only SELECT statement and streams its rows. The time limit counts from this call until the result is
+    /// disposed, its rows read included.
+    /// </summary>
+    /// <exception cref="TallyException">InvalidArgument when the statement is not valid SQL, is not one SELECT, fails, or
+    /// needs more memory than the limit; NotFound when it names a table or schema that does not exist; Transient when
+    /// reading a file fails; Timeout when it runs longer than the time limit.</exception>
     /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> interrupts the query.</exception>
     public QueryResult Execute(string sql, CancellationToken cancellationToken = default)
     {
-        using var parsed = EnsureReadOnly(sql);
-        NarrowViews(parsed.RootElement.GetProperty("statements")[0]);
-        if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
-        {
-            _beforeRaw?.Invoke();
-            try
-            {
-                CreateView(_connection, raw, RawViewQuery(raw, RawFileGroups(_root, raw), _source));
-            }
-            catch (DuckDBException e)
-            {
-                throw Translate(e, cancellationToken);
-            }
-            _pendingRaw = null;
-        }
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.UseStreamingMode = true;
-        using var interrupt = cancellationToken.Register(command.Cancel);
+        var deadline = new QueryDeadline(_limits?.Timeout, cancellationToken);
+        DuckDBCommand? command = null;
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            return new QueryResult(command, command.ExecuteReader(), e => Translate(e, cancellationToken));
+            using (var parsed = EnsureReadOnly(sql)) NarrowViews(parsed.RootElement.GetProperty("statements")[0]);
+            if (_pendingRaw is { } raw && sql.Contains(raw.Name, StringComparison.OrdinalIgnoreCase))
+            {
+                _beforeRaw?.Invoke();
+                CreateView(_connection, raw, RawViewQuery(raw, RawFileGroups(_root, raw), _source));
+                _pendingRaw = null;
+            }
+            command = _connection.CreateCommand();
+            command.CommandText = sql;
+            command.UseStreamingMode = true;
+            deadline.Watch(command);
+            if (deadline.HasExpired || deadline.IsCancelled) throw new OperationCanceledException();
+            return new QueryResult(command, command.ExecuteReader(), deadline, e => Translate(e, deadline));
         }
-        catch (Exception e) when (e is not TallyException and not OperationCanceledException)
+        catch (Exception e)
         {
-            command.Dispose();
-            throw Translate(e, cancellationToken);
+            deadline.Dispose();
+            command?.Dispose();
+            if (e is TallyException) throw;
+            throw Translate(e, deadline);
         }
     }
 
@@ -245,9 +260,14 @@ public sealed class QueryService : IDisposable
         }
     }
 
-    private static Exception Translate(Exception e, CancellationToken cancellationToken)
+    private Exception Translate(Exception e, QueryDeadline deadline)
     {
-        if (cancellationToken.IsCancellationRequested) return new OperationCanceledException("The query was cancelled.", e, cancellationToken);
+        if (deadline.HasExpired)
+        {
+            return TallyException.Timeout(
+                $"The query ran longer than its time limit of {Seconds(deadline.Timeout!.Value)} ({QueryLimits.TimeoutKey}) and was interrupted; narrow it (to some partitions, say) or raise the limit.", e);
+        }
+        if (deadline.IsCancelled) return new OperationCanceledException("The query was cancelled.", e);
         if (e is not DuckDBException duck) return e;
         var message = FirstLine(duck.Message);
         // Errors raised while preparing carry no error type; their message starts with it ("Catalog Error: …").
@@ -262,6 +282,9 @@ public sealed class QueryService : IDisposable
             DuckDBErrorType.Catalog => TallyException.NotFound($"The query names something that does not exist: {message}"),
             DuckDBErrorType.Io => TallyException.Transient($"The query could not read its files: {message}", duck),
             DuckDBErrorType.Interrupt => new OperationCanceledException("The query was interrupted.", duck),
+            DuckDBErrorType.OutOfMemory => TallyException.InvalidArgument(_limits is null
+                ? $"The query ran out of memory: {message}"
+                : $"The query needs more memory than its limit of {Bytes(_limits.MemoryLimit)} ({QueryLimits.MemoryLimitKey}) and was stopped: {message}"),
             DuckDBErrorType.Permission => TallyException.InvalidArgument($"The query was refused: {message} (tally query reads only the data folder)."),
             _ => TallyException.InvalidArgument($"The query failed: {message}"),
         };
@@ -489,6 +512,22 @@ public sealed class QueryService : IDisposable
     internal static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>A size in the largest binary unit that keeps it whole or one decimal: <c>64 MiB</c>, <c>1.5 GiB</c>.</summary>
+    private static string Bytes(long bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        var value = (double)bytes;
+        var unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return value.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " " + units[unit];
+    }
 
     /// <summary>The statement's first keyword, upper-case, skipping comments: what a refusal names.</summary>
     private static string FirstKeyword(string sql)
