@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Playwright;
 
 namespace Tally.Dashboard.Tests;
 
@@ -24,27 +23,19 @@ public sealed class DashboardCollection : ICollectionFixture<DashboardFixture>
 /// </list>
 /// Also a Chromium (Debian's, through Playwright) and the folder the page screenshots go to.
 /// </summary>
-public sealed class DashboardFixture : IAsyncLifetime
+public sealed class DashboardFixture() : ServeFixture("tally-dash-", "dashboard-screenshots")
 {
     public const int HitsPerHour = 2000;
     public const int LateHits = 100;
     public const int BadLines = 100;
 
-    public string Data { get; } = Path.Combine(Path.GetTempPath(), "tally-dash-" + Guid.NewGuid().ToString("N")[..8]);
     public HourWindow FailedHour { get; private set; }
     public HourWindow ManualHour { get; private set; }
     public HourWindow LateDataHour { get; private set; }
     public HourWindow CatchUpHour { get; private set; }
-    public Uri Url { get; private set; } = null!;
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
-    public IBrowser Browser { get; private set; } = null!;
-    public string Screenshots { get; } = ScreenshotFolder();
     public TimeSpan SetUpTime { get; private set; }
 
-    private TallyProcess? _serve;
-    private IPlaywright? _playwright;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
         // The hours are relative to now; keep the set-up clear of an hour boundary so a tick cannot move to the next hour.
@@ -83,10 +74,8 @@ public sealed class DashboardFixture : IAsyncLifetime
         Assert.Equal(CatchUpHour, HourWindow.Containing(tick.AddHours(-1)));
         while (DateTimeOffset.UtcNow < tick.AddMilliseconds(300)) await Task.Delay(50);
         var cron = string.Create(CultureInfo.InvariantCulture, $"{tick.Second} {tick.Minute} {tick.Hour} {tick.Day} {tick.Month} *");
-        _serve = TallyProcess.Start("serve", "--data", Data, "--port", "0", "--cron", cron);
-        Url = await _serve.DashboardUrlAsync();
-        Http.BaseAddress = Url;
-        await WaitForAsync(_serve, () =>
+        var serve = await StartServeAsync("serve", "--data", Data, "--port", "0", "--cron", cron);
+        await WaitForAsync(serve, () =>
             Query($"SELECT count(*) FROM runs WHERE trigger = 'catch-up' AND status = 'succeeded' AND target_hour = '{CatchUpHour}'") is [[not "0"]],
             "the catch-up run");
         try
@@ -95,55 +84,12 @@ public sealed class DashboardFixture : IAsyncLifetime
         }
         catch (HttpRequestException e)
         {
-            _serve.Terminate();
-            Assert.Fail($"The dashboard at {Url} does not answer ({e.Message}): {await _serve.EndAsync()}");
+            serve.Terminate();
+            Assert.Fail($"The dashboard at {Url} does not answer ({e.Message}): {await serve.EndAsync()}");
         }
 
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        await LaunchBrowserAsync();
         SetUpTime = clock.Elapsed;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Browser is not null) await Browser.CloseAsync();
-        _playwright?.Dispose();
-        Http.Dispose();
-        if (_serve is not null)
-        {
-            _serve.Terminate();
-            var ended = await _serve.EndAsync();
-            Assert.True(ended.ExitCode == 0, ended.ToString());
-        }
-        if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
-    }
-
-    /// <summary>A new page (its own browser context: no cookies or cache shared with other tests) that fails on script errors.</summary>
-    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> NewPageAsync()
-    {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Url.ToString(), ViewportSize = new ViewportSize { Width = 1300, Height = 900 } });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, e) => errors.Add(e);
-        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-        return (context, page, errors);
-    }
-
-    public async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
-
-    public async Task<JsonElement> GetJsonAsync(string path)
-    {
-        using var response = await Http.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement;
     }
 
     /// <summary>Rows of the state database (SQLite, read-only), as strings; none while it is being created.</summary>
@@ -173,15 +119,4 @@ public sealed class DashboardFixture : IAsyncLifetime
     }
 
     private static void Ok(ProcessResult result) => Assert.True(result.ExitCode == 0, result.ToString());
-
-    /// <summary><c>TestResults/dashboard-screenshots</c> at the top of the repository (ignored by git), emptied first.</summary>
-    private static string ScreenshotFolder()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tally.sln"))) dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "TestResults", "dashboard-screenshots");
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.CreateDirectory(folder);
-        return folder;
-    }
 }

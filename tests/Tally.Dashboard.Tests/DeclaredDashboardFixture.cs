@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Playwright;
 using Tally.Configuration;
 using Tally.Engine;
 using Tally.Metastore;
@@ -20,24 +19,15 @@ public sealed class DeclaredDashboardCollection : ICollectionFixture<DeclaredDas
 /// with no records. The tables stand in for the engine's (made by DuckDB from the raw files) and are registered in the
 /// catalog as a run would. The schedule's next tick is years away, so nothing runs. Also a Chromium.
 /// </summary>
-public sealed class DeclaredDashboardFixture : IAsyncLifetime
+public sealed class DeclaredDashboardFixture() : ServeFixture("tally-dash-declared-", "dashboard-screenshots-declared")
 {
     public const int BusyRecords = 500;
     public const int LastRecords = 400;
 
-    public string Data { get; } = Path.Combine(Path.GetTempPath(), "tally-dash-declared-" + Guid.NewGuid().ToString("N")[..8]);
     public HourWindow BusyHour { get; private set; }
     public HourWindow EmptyHour { get; private set; }
     public HourWindow LastHour { get; private set; }
-    public Uri Url { get; private set; } = null!;
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
-    public IBrowser Browser { get; private set; } = null!;
-    public string Screenshots { get; } = ScreenshotFolder();
-
-    private TallyProcess? _serve;
-    private IPlaywright? _playwright;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         var now = DateTimeOffset.UtcNow;
         var toNextHour = HourWindow.Containing(now).End - now;
@@ -59,64 +49,7 @@ public sealed class DeclaredDashboardFixture : IAsyncLifetime
             await catalog.RecordRunAsync(report, Catalog.NewRunId(TimeProvider.System));
         }
 
-        _serve = TallyProcess.Start("serve", "--data", Data, "--port", "0");
-        Url = await _serve.DashboardUrlAsync();
-        Http.BaseAddress = Url;
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Browser is not null) await Browser.CloseAsync();
-        _playwright?.Dispose();
-        Http.Dispose();
-        if (_serve is not null)
-        {
-            _serve.Terminate();
-            var ended = await _serve.EndAsync();
-            Assert.True(ended.ExitCode == 0, ended.ToString());
-        }
-        if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
-    }
-
-    /// <summary>A new page in its own browser context, collecting script errors.</summary>
-    public async Task<(IBrowserContext Context, IPage Page, List<string> Errors)> NewPageAsync()
-    {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Url.ToString(), ViewportSize = new ViewportSize { Width = 1300, Height = 900 } });
-        var page = await context.NewPageAsync();
-        var errors = new List<string>();
-        page.PageError += (_, e) => errors.Add(e);
-        page.Console += (_, m) => { if (m.Type == "error") errors.Add(m.Text); };
-        return (context, page, errors);
-    }
-
-    public async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
-
-    /// <summary>GETs JSON, asserting a 2xx answer.</summary>
-    public async Task<JsonElement> GetJsonAsync(string path)
-    {
-        using var response = await Http.GetAsync(path);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"GET {path}: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement;
-    }
-
-    /// <summary><c>TestResults/dashboard-screenshots-declared</c> at the top of the repository (ignored by git), emptied first.</summary>
-    private static string ScreenshotFolder()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Tally.sln"))) dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "TestResults", "dashboard-screenshots-declared");
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.CreateDirectory(folder);
-        return folder;
+        await StartServeAsync("serve", "--data", Data, "--port", "0");
+        await LaunchBrowserAsync();
     }
 }
