@@ -100,17 +100,55 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return CallAsync(() => _client.GetObjectAsync(request, cancellationToken), key, cancellationToken);
     }
 
-    public async Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    public Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        WriteAllAtomicAsync([new ObjectWrite(key, write)], cancellationToken);
+
+    /// <remarks>
+    /// Every output is written whole to a local file first (outputs are bounded by distinct keys, not by the input); only when
+    /// all are is each uploaded, at once, by one request that either succeeds or leaves the previous object as it was. A failed
+    /// upload while others succeeded leaves those replaced (each whole); the retried run writes them all again.
+    /// </remarks>
+    public async Task WriteAllAtomicAsync(IReadOnlyList<ObjectWrite> writes, CancellationToken cancellationToken)
     {
-        // The output is written whole to a local file first (outputs are bounded by distinct keys, not by the input), so
-        // the object is created by one request that either succeeds or leaves the previous object as it was.
-        var temp = Path.Combine(Path.GetTempPath(), $"tally-upload-{Guid.NewGuid():N}.tmp");
+        var temps = writes.Select(_ => Path.Combine(Path.GetTempPath(), $"tally-upload-{Guid.NewGuid():N}.tmp")).ToList();
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await Task.WhenAll(writes.Select((w, i) => StageAsync(w, temps[i], cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(writes.Select((w, i) => UploadAsync(w.Key, temps[i], cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var temp in temps)
             {
-                await write(file, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Best effort: a leftover temporary file is only local.
+                }
             }
+        }
+    }
+
+    private async Task StageAsync(ObjectWrite write, string temp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await write.Write(file, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw TallyException.Transient($"Cannot write '{Describe(write.Key)}': {e.Message}", e);
+        }
+    }
+
+    private async Task UploadAsync(string key, string temp, CancellationToken cancellationToken)
+    {
+        try
+        {
             var length = new FileInfo(temp).Length;
             if (length > _settings.MultipartThreshold)
             {
@@ -131,17 +169,6 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         catch (IOException e)
         {
             throw TallyException.Transient($"Cannot write '{Describe(key)}': {e.Message}", e);
-        }
-        finally
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: a leftover temporary file is only local.
-            }
         }
     }
 
