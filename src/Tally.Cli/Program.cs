@@ -88,7 +88,7 @@ app.Configure(config =>
     {
         events.SetDescription("The event outbox: failure (and success) events in the EventBridge envelope and their deliveries to the sinks.");
         events.AddCommand<EventsListCommand>("ls")
-            .WithDescription("Lists stored events, newest first, with each sink's delivery status and attempts.")
+            .WithDescription("Lists stored events, newest first, with the hour each is about, the state its run failed in, and each sink's delivery status and attempts.")
             .WithExample("events", "ls", "--data", "./tally-data")
             .WithExample("events", "ls", "--run", "run-20261124T140005123Z-1a2b3c", "--format", "json");
         events.AddCommand<EventsRedeliverCommand>("redeliver")
