@@ -6,7 +6,7 @@ using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
-    cancellation.Cancel();
+    Stop("Ctrl+C");
 };
 // SIGTERM (kill, systemd, a container stopping) stops a command as Ctrl+C does: the runs going on are cancelled and
 // recorded as such instead of being cut off. `tally serve`'s host handles SIGTERM itself, and exits 0.
@@ -14,7 +14,7 @@ using var sigterm = args is ["serve", ..] ? null : System.Runtime.InteropService
     System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
     {
         context.Cancel = true;
-        cancellation.Cancel();
+        Stop("SIGTERM");
     });
 
 // Redirected output is read by programs and pasted into tickets: never wrap it at Spectre's 80-column guess.
@@ -90,7 +90,7 @@ app.Configure(config =>
     {
         events.SetDescription("The event outbox: failure (and success) events in the EventBridge envelope and their deliveries to the sinks.");
         events.AddCommand<EventsListCommand>("ls")
-            .WithDescription("Lists stored events, newest first, with each sink's delivery status and attempts.")
+            .WithDescription("Lists stored events, newest first, with the hour each is about, the state its run failed in, and each sink's delivery status and attempts.")
             .WithExample("events", "ls", "--data", "./tally-data")
             .WithExample("events", "ls", "--run", "run-20261124T140005123Z-1a2b3c", "--format", "json");
         events.AddCommand<EventsRedeliverCommand>("redeliver")
@@ -100,3 +100,10 @@ app.Configure(config =>
 });
 
 return await app.RunAsync(args, cancellation.Token);
+
+// Said once the token is cancelled: whoever reads the line knows that the runs going on have been told to stop.
+void Stop(string signal)
+{
+    cancellation.Cancel();
+    Console.Error.WriteLine($"Stopping ({signal}): the runs going on are cancelled and recorded as cancelled.");
+}

@@ -72,18 +72,14 @@ public sealed class BackfillProcessFacts : IDisposable
     {
         var generated = await Tally.RunAsync("generate", "--data", Data, "--hour", From, "--hours", "4", "--hits-per-hour", "500");
         Assert.True(generated.ExitCode == 0, generated.ToString());
-        // The second hour waits at a named pipe, so SIGTERM surely finds it running.
+        // The second hour waits at a named pipe, so SIGTERM surely finds it running: nothing here waits on time alone.
         using var gate = new RawGate(Data, HourWindow.Parse("2026-11-01T01"));
         var backfill = TallyProcess.Start("backfill", "--data", Data, "--from", From, "--to", "2026-11-01T04", "--format", "json");
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (MetastoreRows.ReadIfAny(Path.Combine(Data, ".tally"), "SELECT target_hour FROM runs WHERE status = 'running'") is not [["2026-11-01T01"]])
-        {
-            if (backfill.HasExited) Assert.Fail($"backfill ended before the gated hour ran: {await backfill.EndAsync()}");
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the gated hour did not start running within 60 s");
-            await Task.Delay(20);
-        }
+        await gate.ReachedByAsync(backfill);
 
         backfill.Terminate();
+        // Once it says so, the process has cancelled its token; only then may the run read on, or it could finish first.
+        await backfill.WaitForOutputAsync((_, stderr) => stderr.Contains("Stopping (SIGTERM)", StringComparison.Ordinal), "the line saying it stops");
         await gate.OpenAsync(); // a read blocked in the pipe cannot be interrupted; once it returns, the run sees the cancellation
         var result = await backfill.EndAsync();
 

@@ -15,14 +15,12 @@ public sealed class ServeProcessFacts : IDisposable
     [Fact]
     public async Task Serve_ProcessesARealTick_AndExitsZeroOnSigterm_WithNoRunLeftRunning()
     {
-        // The next per-minute tick processes floor(tick − 1 h): this hour's predecessor, or the next one's if the tick crosses the hour.
-        var now = DateTimeOffset.UtcNow;
-        var hours = new[] { HourWindow.Containing(now.AddHours(-1)), HourWindow.Containing(now.AddMinutes(1).AddHours(-1)) }.Distinct().ToList();
-        foreach (var hour in hours)
-        {
-            var generated = await TallyProcess.Start("generate", "--data", _data, "--hour", hour.ToString(), "--hits-per-hour", "2000").EndAsync();
-            Assert.True(generated.ExitCode == 0, generated.ToString());
-        }
+        // The first per-minute tick processes floor(tick − 1 h): this hour's predecessor, or this hour itself when the hour
+        // has turned before it, however long the set-up takes on a busy machine. Both have hits.
+        var previous = HourWindow.Containing(DateTimeOffset.UtcNow.AddHours(-1));
+        HourWindow[] hours = [previous, previous.AddHours(1)];
+        var generated = await TallyProcess.Start("generate", "--data", _data, "--hour", hours[0].ToString(), "--hours", "2", "--hits-per-hour", "2000").EndAsync();
+        Assert.True(generated.ExitCode == 0, generated.ToString());
 
         // --port 0: the dashboard takes any free port, so this test never collides with another serve on the default one.
         var serve = TallyProcess.Start("serve", "--data", _data, "--cron", "* * * * *", "--port", "0");

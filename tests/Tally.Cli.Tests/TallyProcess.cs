@@ -30,7 +30,7 @@ internal sealed partial class TallyProcess
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The process id (for <c>/proc/&lt;id&gt;/…</c>).</summary>
+    /// <summary>The process id (for <c>/proc/&lt;id&gt;/…</c>, and the record of what it did).</summary>
     public int Id => _process.Id;
 
     public string Stdout
@@ -38,6 +38,33 @@ internal sealed partial class TallyProcess
         get
         {
             lock (_stdout) return _stdout.ToString();
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>Completes when the process has exited (however long that takes).</summary>
+    public Task ExitedAsync() => _process.WaitForExitAsync();
+
+    /// <summary>Waits until <paramref name="done"/> holds for what the process printed so far; fails when it exits first or within 60 s.</summary>
+    public async Task WaitForOutputAsync(Func<string, string, bool> done, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!done(Stdout, Stderr))
+        {
+            if (HasExited) Assert.Fail($"tally {_args} ended before {what}: {await EndAsync()}");
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                Terminate();
+                Assert.Fail($"tally {_args}: no {what} within 60 s: {await EndAsync()}");
+            }
+            await Task.Delay(20);
         }
     }
 

@@ -27,7 +27,10 @@ public sealed class WebhookProcessFacts : IDisposable
         Assert.True(webhook.GetProperty("attempts").GetInt32() >= 1, webhook.ToString());
 
         await using var receiver = HttpReceiver.Start(port);
-        await Task.Delay(TimeSpan.FromSeconds(1)); // past the delivery's next attempt time (backoff at most 0.5 s)
+        // The next process delivers what is due: wait until the delivery's next attempt, as recorded, has come.
+        var due = DateTimeOffset.Parse(MetastoreRows.Read(Path.Combine(_data, ".tally"),
+            $"SELECT next_attempt_at FROM deliveries WHERE event_id = '{eventId}' AND sink LIKE 'webhook%'").Single()[0], System.Globalization.CultureInfo.InvariantCulture);
+        for (var wait = due - DateTimeOffset.UtcNow; wait >= TimeSpan.Zero; wait = due - DateTimeOffset.UtcNow) await Task.Delay(wait + TimeSpan.FromMilliseconds(10));
         var next = await TallyProcess.Start("run", "--data", _data, "--hour", "2026-11-24T12").EndAsync();
         Assert.True(next.ExitCode == 0, next.ToString());
 

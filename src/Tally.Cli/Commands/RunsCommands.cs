@@ -193,12 +193,13 @@ internal sealed class EventsListCommand : AsyncCommand<EventsListCommand.Setting
 
     internal static Table EventTable(IReadOnlyList<StoredEvent> events, IReadOnlyList<EventDelivery> deliveries, string title)
     {
-        var table = new Table().Title(Markup.Escape(title)).AddColumns("event", "time (UTC)", "detail-type", "run", "deliveries");
+        var table = new Table().Title(Markup.Escape(title)).AddColumns("event", "time (UTC)", "detail-type", "hour", "failed state", "run", "deliveries");
         foreach (var e in events)
         {
             var summary = string.Join(", ", deliveries.Where(d => d.EventId == e.EventId)
                 .Select(d => $"{d.Sink} {HistorySettings.StatusMarkup(d.Status)} ({d.Attempts} attempt{(d.Attempts == 1 ? "" : "s")})"));
-            table.AddRow(e.EventId, HistorySettings.Time(e.CreatedAt), Markup.Escape(e.DetailType), Markup.Escape(e.RunId ?? ""), summary.Length > 0 ? summary : "[grey]no sink[/]");
+            table.AddRow(e.EventId, HistorySettings.Time(e.CreatedAt), Markup.Escape(e.DetailType), e.TargetHour?.ToString() ?? "–",
+                Markup.Escape(e.FailedState ?? "–"), Markup.Escape(e.RunId ?? ""), summary.Length > 0 ? summary : "[grey]no sink[/]");
         }
         return table;
     }
@@ -208,6 +209,8 @@ internal sealed class EventsListCommand : AsyncCommand<EventsListCommand.Setting
         ["event_id"] = e.EventId,
         ["run_id"] = e.RunId,
         ["detail_type"] = e.DetailType,
+        ["target_hour"] = e.TargetHour?.ToString(),
+        ["failed_state"] = e.FailedState,
         ["created_at"] = e.CreatedAt,
         ["deliveries"] = new JsonArray([.. deliveries.Where(d => d.EventId == e.EventId).Select(d => (JsonNode)new JsonObject
         {

@@ -86,22 +86,14 @@ public sealed class HourAggregationJob
         // leaving some tables replaced and others not (a stop while reading leaves them all as they were).
         cancellationToken.ThrowIfCancellationRequested();
         var writing = CancellationToken.None;
-        string? quarantine = null;
-        if (rejects.Count > 0)
-        {
-            var key = DataLayout.QuarantineFile(hour);
-            await _store.WriteAtomicAsync(key, rejects.CopyToAsync, writing).ConfigureAwait(false);
-            quarantine = _store.Describe(key);
-        }
-        else
-        {
-            await _store.DeleteAsync(DataLayout.QuarantineFile(hour), writing).ConfigureAwait(false);
-        }
+        var quarantineKey = DataLayout.QuarantineFile(hour);
+        var quarantine = rejects.Count > 0 ? _store.Describe(quarantineKey) : null;
 
         var seen = total.Records + total.Rejected;
         var share = seen == 0 ? 0 : (double)total.Rejected / seen;
         if (share > _options.RejectedThreshold)
         {
+            if (rejects.Count > 0) await _store.WriteAtomicAsync(quarantineKey, rejects.CopyToAsync, writing).ConfigureAwait(false);
             return Report(RunStatus.Failed, []) with
             {
                 Error = $"{total.Rejected:N0} of {seen:N0} records ({share:P2}) were rejected, more than the threshold of {_options.RejectedThreshold:P2}; "
@@ -109,9 +101,32 @@ public sealed class HourAggregationJob
             };
         }
 
-        // The tables are independent: write them at once (the largest, domain x group id, sets the pace).
+        // The tables and the quarantine file replace the earlier ones together or not at all: when one cannot be written
+        // (a full disk), the hour's files all stay as they were. The tables are written at once (the largest, domain x
+        // group id, sets the pace).
         await parquetReady.ConfigureAwait(false);
-        var outputs = await Task.WhenAll(total.ToTables().Select(table => WriteTableAsync(table, hour, writing))).ConfigureAwait(false);
+        var tables = total.ToTables();
+        var bytes = new long[tables.Count];
+        var writes = tables.Select((table, i) => new ObjectWrite(DataLayout.TableFile(table.Spec, hour), async (stream, ct) =>
+        {
+            var counting = new CountingStream(stream);
+            await TableWriter.WriteAsync(table, counting, ct).ConfigureAwait(false);
+            bytes[i] = counting.Written;
+        })).ToList();
+        if (rejects.Count > 0) writes.Add(new ObjectWrite(quarantineKey, rejects.CopyToAsync));
+        await _store.WriteAllAtomicAsync(writes, writing).ConfigureAwait(false);
+        if (rejects.Count == 0) await _store.DeleteAsync(quarantineKey, writing).ConfigureAwait(false);
+        foreach (var table in tables)
+        {
+            // A table whose format changed leaves no stale file of the other format behind.
+            var other = table.Spec with { Format = table.Spec.Format == TableFormat.Parquet ? TableFormat.Json : TableFormat.Parquet };
+            await _store.DeleteAsync(DataLayout.TableFile(other, hour), writing).ConfigureAwait(false);
+        }
+        var outputs = tables.Select((table, i) =>
+        {
+            var key = DataLayout.TableFile(table.Spec, hour);
+            return new TableOutput(table.Spec.Table, table.RowCount, _store.Describe(key), key, bytes[i]);
+        }).ToList();
         return Report(RunStatus.Succeeded, outputs);
 
         RunReport Report(RunStatus status, IReadOnlyList<TableOutput> tables) => new()
@@ -129,22 +144,6 @@ public sealed class HourAggregationJob
             Tables = tables,
             Quarantine = quarantine,
         };
-    }
-
-    private async Task<TableOutput> WriteTableAsync(AggregatedTable table, HourWindow hour, CancellationToken cancellationToken)
-    {
-        var key = DataLayout.TableFile(table.Spec, hour);
-        long written = 0;
-        await _store.WriteAtomicAsync(key, async (stream, ct) =>
-        {
-            var counting = new CountingStream(stream);
-            await TableWriter.WriteAsync(table, counting, ct).ConfigureAwait(false);
-            written = counting.Written;
-        }, cancellationToken).ConfigureAwait(false);
-        // A table whose format changed leaves no stale file of the other format behind.
-        var other = table.Spec with { Format = table.Spec.Format == TableFormat.Parquet ? TableFormat.Json : TableFormat.Parquet };
-        await _store.DeleteAsync(DataLayout.TableFile(other, hour), cancellationToken).ConfigureAwait(false);
-        return new TableOutput(table.Spec.Table, table.RowCount, _store.Describe(key), key, written);
     }
 
     /// <summary>Reads one raw file, whatever its name: its kind comes from its first bytes (<see cref="RawFileDecoder"/>).</summary>

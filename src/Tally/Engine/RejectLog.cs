@@ -7,7 +7,8 @@ namespace Tally.Engine;
 /// <summary>
 /// Collects rejected records as JSON Lines (<c>{"file", "line", "offset", "reason", "record"}</c>) in a local temporary
 /// file, so memory stays flat however many records are rejected; the run then publishes it under <c>quarantine/</c>.
-/// Thread-safe. The temporary file is deleted on dispose.
+/// Thread-safe. The temporary file (in the system's temporary folder) has no name once open on Unix, and is deleted on
+/// dispose elsewhere.
 /// </summary>
 internal sealed class RejectLog : IDisposable
 {
@@ -30,21 +31,31 @@ internal sealed class RejectLog : IDisposable
         var text = Encoding.UTF8.GetString(record);
         lock (_gate)
         {
-            if (_stream is null)
+            try
             {
-                _stream = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-                _writer = new Utf8JsonWriter(_stream, WriterOptions);
+                if (_stream is null)
+                {
+                    _stream = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                    // Unix lets an open file lose its name: then a process killed mid-run leaves nothing behind.
+                    if (!OperatingSystem.IsWindows()) File.Delete(_path);
+                    _writer = new Utf8JsonWriter(_stream, WriterOptions);
+                }
+                _writer!.Reset(_stream);
+                _writer.WriteStartObject();
+                _writer.WriteString("file"u8, file);
+                _writer.WriteNumber("line"u8, line);
+                _writer.WriteNumber("offset"u8, offset);
+                _writer.WriteString("reason"u8, reason);
+                _writer.WriteString("record"u8, text);
+                _writer.WriteEndObject();
+                _writer.Flush();
+                _stream.WriteByte((byte)'\n');
             }
-            _writer!.Reset(_stream);
-            _writer.WriteStartObject();
-            _writer.WriteString("file"u8, file);
-            _writer.WriteNumber("line"u8, line);
-            _writer.WriteNumber("offset"u8, offset);
-            _writer.WriteString("reason"u8, reason);
-            _writer.WriteString("record"u8, text);
-            _writer.WriteEndObject();
-            _writer.Flush();
-            _stream.WriteByte((byte)'\n');
+            catch (IOException e)
+            {
+                // Not an IOException any more, so that it is not taken for a failure to read the raw file.
+                throw TallyException.Transient($"Cannot keep the rejected records in the temporary file '{_path}': {e.Message}", e);
+            }
             Count++;
         }
     }

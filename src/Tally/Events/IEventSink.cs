@@ -1,12 +1,33 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tally.Configuration;
 
 namespace Tally.Events;
 
 /// <summary>A stored event ready for delivery: its id and the exact JSON body.</summary>
-internal sealed record StoredEvent(string EventId, string? RunId, string DetailType, DateTimeOffset CreatedAt, string Body);
+internal sealed record StoredEvent(string EventId, string? RunId, string DetailType, DateTimeOffset CreatedAt, string Body)
+{
+    /// <summary>The hour the event is about (<c>detail.target_hour</c>), or null when its body names none.</summary>
+    public HourWindow? TargetHour => DetailText("target_hour") is { } text && HourWindow.TryParse(text, out var hour) ? hour : null;
+
+    /// <summary>The state its run failed in (<c>detail.failed_state</c>, e.g. AggregateHour), or null: a success, or a body without one.</summary>
+    public string? FailedState => DetailText("failed_state");
+
+    private string? DetailText(string name)
+    {
+        try
+        {
+            return JsonNode.Parse(Body)?["detail"]?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
 
 /// <summary>Where events are delivered. A delivery either completes or throws; the dispatcher retries what threw.</summary>
 internal interface IEventSink

@@ -355,7 +355,7 @@ public sealed class Catalog
         }
         catch (SqliteException e)
         {
-            throw TallyException.Transient($"The metastore '{FilePath}' failed: {e.Message}", e);
+            throw MetastoreFile.Failure(FilePath, e);
         }
     }
 

@@ -48,6 +48,33 @@ internal static class MetastoreFile
         return command;
     }
 
+    /// <summary>
+    /// The error for a failed operation on the metastore at <paramref name="path"/>: transient, naming the file, and saying so
+    /// when the disk holding it is full (SQLite reports that as "database or disk is full", or as an I/O error when even its
+    /// shared-memory file cannot grow). SQLite rolls the transaction back, so nothing of it was recorded.
+    /// </summary>
+    public static TallyException Failure(string path, SqliteException e)
+    {
+        const int Full = 13, IoError = 10, CantOpen = 14; // SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN
+        var full = e.SqliteErrorCode == Full || (e.SqliteErrorCode is IoError or CantOpen && FreeBytes(path) is < 64 * 1024);
+        return full
+            ? TallyException.Transient($"The metastore '{path}' cannot be written: the disk holding it is full. Nothing of this operation was recorded; free space, then run again.", e)
+            : TallyException.Transient($"The metastore '{path}' failed: {e.Message}", e);
+    }
+
+    /// <summary>The bytes free to this process on the file system of <paramref name="path"/>'s folder, or null when unknown.</summary>
+    private static long? FreeBytes(string path)
+    {
+        try
+        {
+            return new DriveInfo(Path.GetDirectoryName(Path.GetFullPath(path))!).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>UTC to the millisecond, <c>2026-11-24T13:00:00.000Z</c>: sorts and compares as text.</summary>
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

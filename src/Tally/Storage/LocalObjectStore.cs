@@ -2,7 +2,10 @@ using System.Runtime.CompilerServices;
 
 namespace Tally.Storage;
 
-/// <summary>An <see cref="IObjectStore"/> on a local folder; atomic writes are a temporary file renamed over the target.</summary>
+/// <summary>
+/// An <see cref="IObjectStore"/> on a local folder; atomic writes are a temporary file renamed over the target, flushed to the
+/// disk with its folder.
+/// </summary>
 public sealed class LocalObjectStore : IObjectStore
 {
     private readonly string _root;
@@ -95,41 +98,94 @@ public sealed class LocalObjectStore : IObjectStore
         }
     }
 
-    public async Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    public Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        WriteAllAtomicAsync([new ObjectWrite(key, write)], cancellationToken);
+
+    /// <remarks>
+    /// Each object is written to a temporary file beside it (see <see cref="TemporaryFiles"/>) and flushed to the disk; then
+    /// each is renamed over its target and the folders are flushed, so a write that returned survives a power loss. Temporary
+    /// files that writers killed earlier left in these folders are removed afterwards.
+    /// </remarks>
+    public async Task WriteAllAtomicAsync(IReadOnlyList<ObjectWrite> writes, CancellationToken cancellationToken)
     {
-        var path = FullPath(key);
-        var dir = Path.GetDirectoryName(path)!;
-        // The temporary name starts with '.' so that readers globbing part files never see it.
-        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var staged = writes.Select(w => new Staged(FullPath(w.Key))).ToList();
         try
         {
-            Directory.CreateDirectory(dir);
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await Task.WhenAll(writes.Select((w, i) => StageAsync(staged[i], w.Write, cancellationToken))).ConfigureAwait(false);
+            foreach (var file in staged)
             {
-                await write(stream, cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
+                try
+                {
+                    File.Move(file.Temp, file.Path, overwrite: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw TallyException.Transient($"Cannot write '{file.Path}': {e.Message}", e);
+                }
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw TallyException.Transient($"Cannot write '{path}': {e.Message}", e);
+            var folders = staged.Select(f => f.Folder).Distinct(StringComparer.Ordinal).ToList();
+            try
+            {
+                foreach (var folder in folders) DirectorySync.Flush(folder);
+                // A folder made for this write is an entry of its parent: flushed too, or the whole path may vanish.
+                foreach (var created in staged.SelectMany(f => f.CreatedFolders).Distinct(StringComparer.Ordinal)) DirectorySync.Flush(Path.GetDirectoryName(created)!);
+            }
+            catch (IOException e)
+            {
+                throw TallyException.Transient($"Cannot write '{staged[0].Path}': {e.Message}", e);
+            }
+            var now = DateTimeOffset.UtcNow;
+            foreach (var folder in folders) TemporaryFiles.RemoveAbandoned(folder, now);
         }
         catch
         {
-            TryDelete(temp);
+            foreach (var file in staged) TryDelete(file.Temp);
             throw;
         }
     }
+
+    private static async Task StageAsync(Staged file, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        try
+        {
+            file.CreatedFolders = CreateFolders(file.Folder);
+            await using var stream = new FileStream(file.Temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+            await write(stream, cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailure(file.Path, e);
+        }
+    }
+
+    /// <summary>The folders from <paramref name="folder"/> up that did not exist, created now; deepest first.</summary>
+    private static List<string> CreateFolders(string folder)
+    {
+        var missing = new List<string>();
+        for (var f = folder; f is not null && !Directory.Exists(f); f = Path.GetDirectoryName(f)) missing.Add(f);
+        if (missing.Count > 0) Directory.CreateDirectory(folder);
+        return missing;
+    }
+
+    private static TallyException WriteFailure(string path, Exception e) => IsDiskFull(e)
+        ? TallyException.Transient($"Cannot write '{path}': the disk is full. Nothing was replaced and nothing partial is left; free space, then run again.", e)
+        : TallyException.Transient($"Cannot write '{path}': {e.Message}", e);
+
+    /// <summary>ENOSPC or EDQUOT (Linux and macOS), ERROR_DISK_FULL or ERROR_HANDLE_DISK_FULL (Windows).</summary>
+    private static bool IsDiskFull(Exception e) => e is IOException io && (OperatingSystem.IsWindows()
+        ? (io.HResult & 0xFFFF) is 0x70 or 0x27
+        : io.HResult == 28 || io.HResult == (OperatingSystem.IsMacOS() ? 69 : 122));
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = FullPath(key);
         try
         {
+            if (!File.Exists(path)) return Task.CompletedTask;
             File.Delete(path);
+            DirectorySync.Flush(Path.GetDirectoryName(path)!);
         }
         catch (DirectoryNotFoundException)
         {
@@ -162,7 +218,17 @@ public sealed class LocalObjectStore : IObjectStore
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Best effort: a leftover dot-file is invisible to readers and is removed by the next successful write of the folder.
+            // Best effort: a leftover dot-file is invisible to readers, and the first write of the folder after this process
+            // has ended removes it (TemporaryFiles.RemoveAbandoned), as it does the files of writers that were killed.
         }
+    }
+
+    /// <summary>One object of a write: its path, its temporary file, and the folders made for it.</summary>
+    private sealed class Staged(string path)
+    {
+        public string Path { get; } = path;
+        public string Folder { get; } = System.IO.Path.GetDirectoryName(path)!;
+        public string Temp { get; } = TemporaryFiles.PathFor(path);
+        public IReadOnlyList<string> CreatedFolders { get; set; } = [];
     }
 }

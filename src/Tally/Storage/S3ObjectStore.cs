@@ -100,48 +100,88 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return CallAsync(() => _client.GetObjectAsync(request, cancellationToken), key, cancellationToken);
     }
 
-    public async Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    public Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        WriteAllAtomicAsync([new ObjectWrite(key, write)], cancellationToken);
+
+    /// <remarks>
+    /// Every output is written whole to a local file first (outputs are bounded by distinct keys, not by the input; on Unix
+    /// the file has no name, so a killed process leaves none behind); only when all are is each uploaded, at once, by one request that either succeeds or leaves the previous object as it was. A failed
+    /// upload while others succeeded leaves those replaced (each whole); the retried run writes them all again.
+    /// </remarks>
+    public async Task WriteAllAtomicAsync(IReadOnlyList<ObjectWrite> writes, CancellationToken cancellationToken)
     {
-        // The output is written whole to a local file first (outputs are bounded by distinct keys, not by the input), so
-        // the object is created by one request that either succeeds or leaves the previous object as it was.
-        var temp = Path.Combine(Path.GetTempPath(), $"tally-upload-{Guid.NewGuid():N}.tmp");
+        var files = new FileStream?[writes.Count];
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await Task.WhenAll(writes.Select(async (w, i) => files[i] = await StageAsync(w, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
+            await Task.WhenAll(writes.Select((w, i) => UploadAsync(w.Key, files[i]!, cancellationToken))).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var file in files)
             {
-                await write(file, cancellationToken).ConfigureAwait(false);
+                if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
             }
-            var length = new FileInfo(temp).Length;
-            if (length > _settings.MultipartThreshold)
+        }
+    }
+
+    /// <summary>Writes one output to a local file, open for the upload and positioned at its start.</summary>
+    private async Task<FileStream> StageAsync(ObjectWrite write, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tally-upload-{Guid.NewGuid():N}.tmp");
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            // Unix lets an open file lose its name: a process killed before its upload ends leaves nothing behind.
+            if (!OperatingSystem.IsWindows()) File.Delete(path);
+        }
+        catch (IOException e)
+        {
+            throw TallyException.Transient($"Cannot write '{Describe(write.Key)}': {e.Message}", e);
+        }
+        try
+        {
+            await write.Write(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            file.Position = 0;
+            return file;
+        }
+        catch (IOException e)
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            throw TallyException.Transient($"Cannot write '{Describe(write.Key)}': {e.Message}", e);
+        }
+        catch
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task UploadAsync(string key, FileStream file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (file.Length > _settings.MultipartThreshold)
             {
                 using var transfer = new TransferUtility(_client, new TransferUtilityConfig { MinSizeBeforePartUpload = _settings.MultipartThreshold });
                 var upload = new TransferUtilityUploadRequest
                 {
-                    BucketName = Location.Bucket, Key = Location.ObjectKey(key), FilePath = temp, PartSize = Math.Max(8L << 20, _settings.MultipartThreshold / 4),
+                    BucketName = Location.Bucket, Key = Location.ObjectKey(key), InputStream = file, AutoCloseStream = false,
+                    PartSize = Math.Max(8L << 20, _settings.MultipartThreshold / 4),
                 };
                 await CallAsync(async () => { await transfer.UploadAsync(upload, cancellationToken).ConfigureAwait(false); return true; }, key, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await using var input = new FileStream(temp, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-                var put = new PutObjectRequest { BucketName = Location.Bucket, Key = Location.ObjectKey(key), InputStream = input, AutoCloseStream = false };
+                var put = new PutObjectRequest { BucketName = Location.Bucket, Key = Location.ObjectKey(key), InputStream = file, AutoCloseStream = false };
                 await CallAsync(() => _client.PutObjectAsync(put, cancellationToken), key, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (IOException e)
         {
             throw TallyException.Transient($"Cannot write '{Describe(key)}': {e.Message}", e);
-        }
-        finally
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: a leftover temporary file is only local.
-            }
         }
     }
 

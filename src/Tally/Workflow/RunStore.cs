@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using static Tally.Workflow.StateDatabase;
 
@@ -45,21 +44,7 @@ internal sealed record HourLease(string RunId, string Holder, int Pid, string Ho
     /// Whether the holder may still be running: its lease has not expired and, when it runs on this host, its process
     /// still exists (so a killed run is noticed at once on the same machine, and after the lease's TTL elsewhere).
     /// </summary>
-    public bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !ProcessExists(Pid));
-
-    private static bool ProcessExists(int pid)
-    {
-        if (pid == Environment.ProcessId) return true;
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-        {
-            return false;
-        }
-    }
+    public bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !LocalProcess.IsRunning(Pid));
 }
 
 /// <summary>

@@ -130,7 +130,7 @@ internal sealed class StateDatabase
         }
         catch (SqliteException e)
         {
-            throw TallyException.Transient($"The metastore '{FilePath}' failed: {e.Message}", e);
+            throw MetastoreFile.Failure(FilePath, e);
         }
     }
 
@@ -144,7 +144,7 @@ internal sealed class StateDatabase
         }
         catch (SqliteException e)
         {
-            throw TallyException.Transient($"The metastore '{FilePath}' failed: {e.Message}", e);
+            throw MetastoreFile.Failure(FilePath, e);
         }
     }
 

@@ -255,5 +255,8 @@ internal sealed class GatedStore(IObjectStore inner) : IObjectStore
     public Task WriteAtomicAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
         inner.WriteAtomicAsync(key, write, cancellationToken);
 
+    public Task WriteAllAtomicAsync(IReadOnlyList<ObjectWrite> writes, CancellationToken cancellationToken) =>
+        inner.WriteAllAtomicAsync(writes, cancellationToken);
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken) => inner.DeleteAsync(key, cancellationToken);
 }

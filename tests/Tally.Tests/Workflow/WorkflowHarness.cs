@@ -99,6 +99,12 @@ internal sealed class FlakyStore(IObjectStore inner, int failures) : IObjectStor
         return inner.WriteAtomicAsync(key, write, cancellationToken);
     }
 
+    public Task WriteAllAtomicAsync(IReadOnlyList<ObjectWrite> writes, CancellationToken cancellationToken)
+    {
+        MaybeFail("WriteAllAtomic");
+        return inner.WriteAllAtomicAsync(writes, cancellationToken);
+    }
+
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         MaybeFail("Delete");
