@@ -70,6 +70,8 @@ internal sealed class QuerySlots
         var thread = new Thread(() =>
         {
             LowerPriority();
+            // Named only once its priority is lowered: a thread called ThreadName is always at Nice.
+            Thread.CurrentThread.Name = ThreadName;
             try
             {
                 done.SetResult(work());
@@ -79,7 +81,7 @@ internal sealed class QuerySlots
                 done.SetException(e);
             }
         })
-        { IsBackground = true, Name = ThreadName };
+        { IsBackground = true };
         thread.Start();
         return done.Task;
     }
