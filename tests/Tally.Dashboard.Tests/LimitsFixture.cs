@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Playwright;
 
 namespace Tally.Dashboard.Tests;
 
@@ -15,7 +14,7 @@ public sealed class LimitsCollection : ICollectionFixture<LimitsFixture>
 /// <see cref="MaxConcurrent"/> and <see cref="MaxQueued"/>, from <c>TALLY_Query__…</c>) over one generated, aggregated hour,
 /// whose schedule does not tick while the tests run; and a Chromium for its SQL page.
 /// </summary>
-public sealed class LimitsFixture : IAsyncLifetime
+public sealed class LimitsFixture() : ServeFixture("tally-limits-", "dashboard-screenshots-limits")
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
     public const string MemoryLimit = "64MiB";
@@ -24,50 +23,20 @@ public sealed class LimitsFixture : IAsyncLifetime
     public const int MaxQueued = 3;
     public static readonly HourWindow Hour = HourWindow.Parse("2026-11-24T13");
 
-    public string Data { get; } = Path.Combine(Path.GetTempPath(), "tally-limits-" + Guid.NewGuid().ToString("N")[..8]);
-    public Uri Url { get; private set; } = null!;
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
     internal TallyProcess Serve { get; private set; } = null!;
-    public IBrowser Browser { get; private set; } = null!;
 
-    private IPlaywright? _playwright;
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
         Ok(await TallyProcess.RunAsync("generate", "--data", Data, "--hour", Hour.ToString(), "--hits-per-hour", "2000"));
         Ok(await TallyProcess.RunAsync("run", "--data", Data, "--hour", Hour.ToString()));
-        Serve = TallyProcess.Start(
+        Serve = await StartServeAsync(
             [
                 ("TALLY_Query__Timeout", Timeout.ToString("c", CultureInfo.InvariantCulture)), ("TALLY_Query__MemoryLimit", MemoryLimit),
                 ("TALLY_Query__MaxRows", $"{MaxRows}"), ("TALLY_Query__MaxConcurrent", $"{MaxConcurrent}"), ("TALLY_Query__MaxQueued", $"{MaxQueued}"),
             ],
             // Once a year: no run competes with the queries for the cores here (the load test has its own serve with runs).
             "serve", "--data", Data, "--port", "0", "--cron", "0 0 1 1 *");
-        Url = await Serve.DashboardUrlAsync();
-        Http.BaseAddress = Url;
-
-        _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Browser is not null) await Browser.CloseAsync();
-        _playwright?.Dispose();
-        Http.Dispose();
-        if (Serve is not null)
-        {
-            Serve.Terminate();
-            var ended = await Serve.EndAsync();
-            Assert.True(ended.ExitCode == 0, ended.ToString());
-        }
-        if (Directory.Exists(Data)) Directory.Delete(Data, recursive: true);
+        await LaunchBrowserAsync();
     }
 
     /// <summary>

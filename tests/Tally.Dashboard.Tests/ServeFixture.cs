@@ -22,9 +22,12 @@ public abstract class ServeFixture(string dataPrefix, string screenshotFolder) :
     public abstract Task InitializeAsync();
 
     /// <summary>Starts <c>tally serve</c> with <paramref name="args"/> and waits until its dashboard listens.</summary>
-    private protected async Task<TallyProcess> StartServeAsync(params string[] args)
+    private protected Task<TallyProcess> StartServeAsync(params string[] args) => StartServeAsync([], args);
+
+    /// <summary>Starts <c>tally serve</c> with <paramref name="args"/> and these environment variables, and waits until its dashboard listens.</summary>
+    private protected async Task<TallyProcess> StartServeAsync(IReadOnlyList<(string Name, string Value)> environment, params string[] args)
     {
-        _serve = TallyProcess.Start(args);
+        _serve = TallyProcess.Start(environment, args);
         Url = await _serve.DashboardUrlAsync();
         Http.BaseAddress = Url;
         return _serve;
