@@ -199,7 +199,8 @@ public sealed class RawDataGenerator
         return Math.Min(i < 0 ? ~i : i, cdf.Length - 1);
     }
 
-    private static double[] ZipfCdf(int n, double exponent)
+    /// <summary>The cumulative distribution of ranks 1..<paramref name="n"/> with weights 1/k^<paramref name="exponent"/>.</summary>
+    internal static double[] ZipfCdf(int n, double exponent)
     {
         var weights = Enumerable.Range(1, n).Select(k => 1.0 / Math.Pow(k, exponent)).ToArray();
         var total = weights.Sum();

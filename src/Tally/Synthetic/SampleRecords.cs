@@ -109,7 +109,7 @@ public sealed partial class SampleRecords
         if (sample is { } s && s.ValueKind != JsonValueKind.String) throw WrongType(field, s);
         var start = sample?.GetString() ?? field.Column;
         var words = Enumerable.Range(1, Variants).Select(i => i == 1 && sample is not null ? start : $"{start}-{i}").ToArray();
-        var cdf = SkewedCdf(Variants);
+        var cdf = RawDataGenerator.ZipfCdf(Variants, 1.0);
         return (json, random, _) => json.WriteStringValue(words[Pick(cdf, random)]);
     }
 
@@ -216,20 +216,6 @@ public sealed partial class SampleRecords
             return null;
         }
         return null;
-    }
-
-    private static double[] SkewedCdf(int n)
-    {
-        var weights = Enumerable.Range(1, n).Select(k => 1.0 / k).ToArray();
-        var total = weights.Sum();
-        var cdf = new double[n];
-        double running = 0;
-        for (var i = 0; i < n; i++)
-        {
-            running += weights[i] / total;
-            cdf[i] = running;
-        }
-        return cdf;
     }
 
     private static int Pick(double[] cdf, Random random)
