@@ -69,8 +69,10 @@ internal sealed class HourWorkflow(
 
     private async Task<WorkflowResult> ExecuteAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
-        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, cancellationToken).ConfigureAwait(false);
-        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        // Not cancellable: the run is recorded as running now, and only the try below records a cancellation (a stop that
+        // came in here left the run running until its lease expired).
+        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, CancellationToken.None).ConfigureAwait(false);
+        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
         using var leaseLost = new CancellationTokenSource();
         using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leaseLost.Token);

@@ -42,6 +42,35 @@ public sealed class HourWorkflowTests : IDisposable
     }
 
     [Fact]
+    public async Task ARunCancelledAtAnyMoment_EndsRecordedAsCancelledOrSucceeded_NeverLeftRunning_AndFreesItsLease()
+    {
+        await new RawDataGenerator(_h.Data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 2_000, Seed: 7));
+        var workflow = await _h.WorkflowAsync();
+        var (runs, _) = await _h.OpenStateAsync();
+
+        // A stop at a spread of moments, from before the run is recorded to after its tables are written (the scheduler's
+        // stop once came right after the run was recorded running, and the run stayed so until its lease expired).
+        for (var i = 0; i < 60; i++)
+        {
+            using var cancel = new CancellationTokenSource();
+            var running = Task.Run(() => workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual, cancellationToken: cancel.Token));
+            Thread.SpinWait(i * i * 500);
+            await cancel.CancelAsync();
+            try
+            {
+                await running;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            var all = await runs.ListAsync(Hour, null, 100, CancellationToken.None);
+            Assert.All(all, r => Assert.True(r.Status is RunStatuses.Succeeded or RunStatuses.Cancelled, $"stop #{i}: {r.RunId} {r.Status}"));
+            Assert.Null(await runs.FindLeaseAsync(Hour, CancellationToken.None));
+        }
+    }
+
+    [Fact]
     public async Task Run_RetriesTransientStorageFaults_AndSucceedsWithTheRightCounts()
     {
         await new RawDataGenerator(_h.Data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 5_000, Seed: 7));
