@@ -34,8 +34,12 @@ internal static class DashboardServer
         app.MapGet("/assets/{name}", (string name) => StaticAssets.Serve(name));
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
-        app.MapGet("/metrics", async (CancellationToken ct) =>
-            Results.Text(PrometheusText.Write(await context.Statistics.TotalsAsync(ct)), PrometheusText.ContentType));
+        app.MapGet("/metrics", async (HttpContext http, CancellationToken ct) =>
+        {
+            var totals = await context.Statistics.TotalsAsync(ct);
+            http.Response.ContentType = PrometheusMetrics.ContentType;
+            await PrometheusMetrics.WriteAsync(totals, http.Response.Body, ct);
+        });
 
         var api = app.MapGroup("/api");
         api.MapGet("/runs", (string? hour, string? status, int? limit, CancellationToken ct) => ListRunsAsync(context, hour, status, limit, ct));
