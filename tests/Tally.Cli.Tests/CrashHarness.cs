@@ -322,11 +322,17 @@ internal sealed class CrashHarness : IDisposable
                 return (["backfill", "--data", Data, "--from", BackfillHours[0].ToString(), "--to", BackfillHours[^1].AddHours(1).ToString(),
                     "--parallel", "2", "--force", "--format", "json"], null);
             default:
-                // A yearly cron whose one occurrence near now processes the serve hour, run now + 1 s through --delay: each round
-                // a new tick, so that one started late is caught up (it falls after the last scheduled one) instead of missed.
+                // A yearly cron whose one occurrence near now processes the serve hour, run soon through --delay: each round a
+                // new tick, so that one started late is caught up (it falls after the last scheduled one) instead of missed.
+                // Until a scheduled run is on record nothing is caught up (a first start does not run the past), so the tick
+                // must fall after the scheduler has started: later than the slowest start the calibration rounds measured, twice
+                // over (on a machine at load 20 a start took over 3 s, and every serve round after waited for nothing).
                 _serveTicks++;
                 var tick = _serveHour.End + TimeSpan.FromSeconds(_serveTicks);
-                var delay = DateTimeOffset.UtcNow - tick + TimeSpan.FromSeconds(_serveTicks == 1 ? 3 : 1);
+                var scheduledBefore = MetastoreRows.ReadIfAny(Path.Combine(Data, ".tally"), "SELECT 1 FROM runs WHERE trigger = 'schedule' LIMIT 1").Count > 0;
+                var slack = scheduledBefore ? TimeSpan.FromSeconds(1)
+                    : TimeSpan.FromSeconds(2) + 2 * _timing.Values.Select(t => t.ToGate).DefaultIfEmpty(TimeSpan.FromSeconds(1)).Max();
+                var delay = DateTimeOffset.UtcNow - tick + slack;
                 var cron = string.Create(CultureInfo.InvariantCulture, $"{tick.Second} {tick.Minute} {tick.Hour} {tick.Day} {tick.Month} *");
                 return (["serve", "--data", Data, "--port", "0", "--cron", cron, "--delay", delay.ToString(@"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture)],
                     tick.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
