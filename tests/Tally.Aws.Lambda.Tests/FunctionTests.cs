@@ -138,7 +138,7 @@ public class FunctionTests(S3rverFixture s3)
     [Fact]
     public void Handler_ThrowsInvalidConfiguration_WhenTheEnvironmentNamesNoBucket()
     {
-        Assert.Null(Environment.GetEnvironmentVariable(LambdaEnvironment.DataVariable));
+        Assert.Null(Environment.GetEnvironmentVariable("TALLY_DATA"));
         var function = new Function(LambdaEnvironment.OpenStore, () => Lease, TimeProvider.System);
 
         var e = Assert.Throws<TallyException>(() => Invoke(function, """{"target_datetime": "2026-11-24T14:00:00Z"}"""));
