@@ -17,9 +17,6 @@ namespace Tally.Aws.Cdk;
 /// </summary>
 internal sealed class DataStack : Stack
 {
-    /// <summary>The seed's database names, the defaults of the settings <c>Catalog:RawDatabase</c> and <c>Catalog:AggregatedDatabase</c>.</summary>
-    public const string RawDatabaseName = "demo-raw-data";
-    public const string AggregatedDatabaseName = "demo-aggregated-data";
     /// <summary>The start of the workgroup's name; the rest is unique to the stack (see <see cref="WorkGroupNameOf"/>).</summary>
     public const string WorkGroupNamePrefix = "tally";
     public const string AthenaResultsPrefix = "athena-results/";

@@ -9,8 +9,8 @@ internal static class DemoData
     /// <summary>The UTC hour of the demo records; deployment runs the pipeline once for it.</summary>
     public static HourWindow Hour { get; } = HourWindow.FromParts(2026, 11, 24, 13);
 
-    /// <summary>The seed's state-machine input whose run processes <see cref="Hour"/>: the end of the hour as the scheduled time.</summary>
-    public static string WorkflowInput => $$"""{"target_datetime": "{{Hour.End:yyyy-MM-dd'T'HH:mm:ss'Z'}}"}""";
+    /// <summary>The input whose run processes <see cref="Hour"/>, as the schedule would send it at the end of the hour.</summary>
+    public static string WorkflowInput => WorkflowContract.SchedulerInputAt(Hour.End);
 
     /// <summary>The execution name of the demo run (unique per state machine; letters, digits, '-' and '_' only).</summary>
     public static string ExecutionName => $"demo-hour-{Hour.Start:yyyy-MM-dd'T'HH}";

@@ -31,15 +31,8 @@ namespace Tally.Aws.Cdk;
 /// </summary>
 internal sealed class OrchestrationStack : Stack
 {
-    /// <summary>The source and detail-type of failure events on the bus.</summary>
-    public const string EventSource = "tally.pipeline";
-    public const string FailureDetailType = "Tally aggregation failed";
-
     /// <summary>Hourly, at minute 0, in UTC.</summary>
     public const string ScheduleExpression = "cron(0 * * * ? *)";
-
-    /// <summary>The seed's state-machine input; Scheduler replaces the placeholder with the scheduled time.</summary>
-    public const string ScheduleInput = """{"target_datetime": "<aws.scheduler.scheduled-time>"}""";
 
     /// <summary>The lease table's key (the hour, <c>2026-11-24T13</c>), holder (the execution's ARN) and expiry (Unix seconds, also its TTL).</summary>
     public const string LeaseKey = "hour";
@@ -143,7 +136,7 @@ internal sealed class OrchestrationStack : Stack
 
     private StateMachine BuildStateMachine(DeploymentSettings settings, IFunction computeTargetHourFunction, EtlStack etl)
     {
-        var computeTargetHour = new LambdaInvoke(this, "ComputeTargetHour", new LambdaInvokeProps
+        var computeTargetHour = new LambdaInvoke(this, WorkflowContract.States.ComputeTargetHour, new LambdaInvokeProps
         {
             LambdaFunction = computeTargetHourFunction,
             Payload = TaskInput.FromJsonPathAt("$"),
@@ -184,7 +177,7 @@ internal sealed class OrchestrationStack : Stack
             Comment = "Another execution holds this hour's lease (a duplicate schedule delivery, or a rerun while the hour runs): this one does nothing.",
         });
 
-        var aggregateHour = new LambdaInvoke(this, "AggregateHour", new LambdaInvokeProps
+        var aggregateHour = new LambdaInvoke(this, WorkflowContract.States.AggregateHour, new LambdaInvokeProps
         {
             LambdaFunction = etl.AggregateHourFunction,
             Payload = TaskInput.FromObject(AggregateHourPayload(settings.Declaration)),
@@ -239,10 +232,10 @@ internal sealed class OrchestrationStack : Stack
             MaxAttempts = 5,
         });
 
-        var succeeded = new Succeed(this, "Succeeded");
+        var succeeded = new Succeed(this, WorkflowContract.States.Succeeded);
         var releaseLease = ReleaseLease("ReleaseLease", succeeded);
 
-        var formatFailure = new Pass(this, "FormatFailure", new PassProps
+        var formatFailure = new Pass(this, WorkflowContract.States.FormatFailure, new PassProps
         {
             Parameters = new Dictionary<string, object>
             {
@@ -254,21 +247,21 @@ internal sealed class OrchestrationStack : Stack
             },
             ResultPath = "$.failure",
         });
-        var failed = new Fail(this, "Failed", new FailProps { Error = "AggregationFailed", Cause = "The hour was not aggregated; a failure event was published." });
+        var failed = new Fail(this, WorkflowContract.States.Failed, new FailProps { Error = "AggregationFailed", Cause = "The hour was not aggregated; a failure event was published." });
         var releaseAfterFailure = ReleaseLease("ReleaseLeaseAfterFailure", failed);
         // An execution that failed before it knew its hour holds no lease.
         var heldLease = new Choice(this, "HeldTheLease")
             .When(Condition.IsPresent("$.target.lease_expires"), releaseAfterFailure)
             .Otherwise(failed);
-        var publishFailureEvent = new EventBridgePutEvents(this, "PublishFailureEvent", new EventBridgePutEventsProps
+        var publishFailureEvent = new EventBridgePutEvents(this, WorkflowContract.States.PublishFailureEvent, new EventBridgePutEventsProps
         {
             Entries =
             [
                 new EventBridgePutEventsEntry
                 {
                     EventBus = Bus,
-                    Source = EventSource,
-                    DetailType = FailureDetailType,
+                    Source = WorkflowContract.Events.Source,
+                    DetailType = WorkflowContract.Events.FailedDetailType,
                     Detail = TaskInput.FromJsonPathAt("$.failure"),
                 },
             ],
@@ -402,7 +395,7 @@ internal sealed class OrchestrationStack : Stack
             {
                 Arn = StateMachine.StateMachineArn,
                 RoleArn = role.RoleArn,
-                Input = ScheduleInput,
+                Input = WorkflowContract.SchedulerInput,
                 RetryPolicy = new CfnSchedule.RetryPolicyProperty { MaximumEventAgeInSeconds = 3600, MaximumRetryAttempts = 10 },
                 DeadLetterConfig = new CfnSchedule.DeadLetterConfigProperty { Arn = deadLetters.QueueArn },
             },
@@ -417,7 +410,7 @@ internal sealed class OrchestrationStack : Stack
         {
             Description = "Tally: failure events to the alert topic.",
             EventBus = Bus,
-            EventPattern = new EventPattern { Source = [EventSource], DetailType = [FailureDetailType] },
+            EventPattern = new EventPattern { Source = [WorkflowContract.Events.Source], DetailType = [WorkflowContract.Events.FailedDetailType] },
             Targets = [new SnsTopic(topic)],
         });
         new CfnOutput(this, "AlertTopicArn", new CfnOutputProps { Value = topic.TopicArn, Description = "SNS topic of failure alerts (subscribe to it)." });

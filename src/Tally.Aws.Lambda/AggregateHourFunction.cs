@@ -9,7 +9,7 @@ namespace Tally.Aws.Lambda;
 /// The state machine's AggregateHour step on its default engine: Tally's own engine (<see cref="HourAggregationJob"/>, the
 /// code <c>tally run</c> runs) over the bucket through the S3 store, with the same layout, quarantine and rejected threshold.
 /// An attempt that fails on a transient error (S3 throttling, 5xx, a dropped connection, after the S3 client's own
-/// retries) is retried here, as <c>tally run</c> does, up to three attempts with the wait doubling from 2 s.
+/// retries) is retried here, as <c>tally run</c> does by default (<see cref="WorkflowContract.AggregateHourRetry"/>).
 /// </summary>
 /// <remarks>
 /// The input is an <see cref="AggregateHourRequest"/>. The answer is what <c>tally run --format json</c> prints, without the
@@ -22,24 +22,19 @@ namespace Tally.Aws.Lambda;
 /// </remarks>
 public sealed class AggregateHourFunction
 {
-    private const int DefaultAttempts = 3;
-    private static readonly TimeSpan DefaultInitialDelay = TimeSpan.FromSeconds(2);
-
     private readonly Lazy<IObjectStore> _store;
-    private readonly int _attempts;
-    private readonly TimeSpan _initialDelay;
+    private readonly RetryPolicy _retry;
 
     /// <summary>The function as Lambda creates it: the bucket from the environment (<see cref="LambdaEnvironment"/>).</summary>
     public AggregateHourFunction()
-        : this(() => LambdaEnvironment.OpenStore(), DefaultAttempts, DefaultInitialDelay)
+        : this(() => LambdaEnvironment.OpenStore(), WorkflowContract.AggregateHourRetry)
     {
     }
 
-    internal AggregateHourFunction(Func<IObjectStore> store, int attempts, TimeSpan initialDelay)
+    internal AggregateHourFunction(Func<IObjectStore> store, RetryPolicy retry)
     {
         _store = new Lazy<IObjectStore>(store);
-        _attempts = attempts;
-        _initialDelay = initialDelay;
+        _retry = retry;
     }
 
     /// <summary>The Lambda handler: an <see cref="AggregateHourRequest"/> in, the run's report and error out.</summary>
@@ -77,10 +72,10 @@ public sealed class AggregateHourFunction
                     ? Answer(report, report.Error, TallyException.ErrorName(TallyErrorKind.DataError))
                     : Answer(report, null, null);
             }
-            catch (TallyException e) when (e.IsTransient && attempt < _attempts)
+            catch (TallyException e) when (e.IsTransient && attempt < _retry.MaxAttempts)
             {
                 Console.Error.WriteLine($"{request.Hour}: attempt {attempt} failed, retrying: {e.Message}");
-                await Task.Delay(Delay(attempt)).ConfigureAwait(false);
+                await Task.Delay(_retry.Delay(attempt)).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -89,9 +84,6 @@ public sealed class AggregateHourFunction
             }
         }
     }
-
-    /// <summary>The wait after the <paramref name="attempt"/>-th failed attempt: the initial delay doubled per attempt.</summary>
-    private TimeSpan Delay(int attempt) => _initialDelay * Math.Pow(2, attempt - 1);
 
     private static JsonObject Answer(RunReport report, string? cause, string? errorName)
     {

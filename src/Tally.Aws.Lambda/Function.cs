@@ -6,8 +6,8 @@ using Tally.Storage;
 namespace Tally.Aws.Lambda;
 
 /// <summary>
-/// The state machine's ComputeTargetHour step: reads the seed's input <c>{"target_datetime": "&lt;scheduled time&gt;"}</c>,
-/// computes the hour to aggregate (<see cref="HourWindow.FromWorkflowInput"/>: the preceding whole UTC hour), and measures
+/// The state machine's ComputeTargetHour step: reads the workflow input (<see cref="WorkflowContract.SchedulerInput"/>),
+/// computes the hour to aggregate (<see cref="WorkflowContract.TargetHour(string)"/>: the preceding whole UTC hour), and measures
 /// that hour's raw input in the bucket, so that the state machine can choose the engine (this package's AggregateHour
 /// function, or Glue above a size) and take the hour's lease.
 /// </summary>
@@ -42,14 +42,14 @@ public sealed class Function
     }
 
     /// <summary>The Lambda handler: workflow input in, target hour and its raw input's size out.</summary>
-    /// <exception cref="TallyException">InvalidArgument when the input is not a JSON object with an ISO-8601 <c>target_datetime</c>;
+    /// <exception cref="TallyException">InvalidArgument when the input is not a JSON object with an ISO-8601 <see cref="WorkflowContract.ScheduledTimeKey"/>;
     /// InvalidConfiguration when the environment is incomplete; Transient (or another kind) when listing the bucket fails.
     /// The state machine then publishes a failure event.</exception>
     public Stream Handler(Stream input)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var reader = new StreamReader(input);
-        var hour = HourWindow.FromWorkflowInput(reader.ReadToEnd());
+        var hour = WorkflowContract.TargetHour(reader.ReadToEnd());
         var lease = _lease.Value;
         var files = RawFiles.ListAsync(_store.Value, hour, CancellationToken.None).GetAwaiter().GetResult();
         var now = _time.GetUtcNow().ToUnixTimeSeconds();

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using System.Text.Json;
 
 namespace Tally;
 
@@ -9,7 +8,7 @@ namespace Tally;
 /// </summary>
 /// <remarks>
 /// The scheduled pipeline processes the hour before the one it fires in:
-/// <c>target hour = floor_to_hour(scheduled_time − 1 h)</c>, see <see cref="PrecedingScheduledTime"/>.
+/// <c>target hour = floor_to_hour(scheduled_time − 1 h)</c>, see <see cref="WorkflowContract.TargetHour(DateTimeOffset)"/>.
 /// Values are immutable and compare by their start instant.
 /// </remarks>
 public readonly record struct HourWindow : IComparable<HourWindow>
@@ -36,8 +35,8 @@ public readonly record struct HourWindow : IComparable<HourWindow>
         return new HourWindow(new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero));
     }
 
-    /// <summary>The hour a run scheduled at <paramref name="scheduledTime"/> processes: the preceding whole UTC hour.</summary>
-    public static HourWindow PrecedingScheduledTime(DateTimeOffset scheduledTime) => Containing(scheduledTime.AddHours(-1));
+    /// <summary>The hour a run scheduled at <paramref name="scheduledTime"/> processes; see <see cref="WorkflowContract.TargetHour(DateTimeOffset)"/>.</summary>
+    public static HourWindow PrecedingScheduledTime(DateTimeOffset scheduledTime) => WorkflowContract.TargetHour(scheduledTime);
 
     /// <summary>The hour starting at <paramref name="year"/>-<paramref name="month"/>-<paramref name="day"/>T<paramref name="hour"/> UTC.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When the parts do not form a valid date and hour.</exception>
@@ -85,39 +84,9 @@ public readonly record struct HourWindow : IComparable<HourWindow>
             ? hour
             : throw TallyException.InvalidArgument($"'{text}' is not an hour; write it as yyyy-MM-ddTHH in UTC, for example 2026-11-24T13.");
 
-    /// <summary>
-    /// The hour a workflow run processes for the seed's state-machine input, <c>{"target_datetime": "&lt;scheduled time&gt;"}</c>:
-    /// the whole UTC hour before the scheduled time. A time without an offset is UTC.
-    /// </summary>
+    /// <summary>The hour a run with the workflow input <paramref name="json"/> processes; see <see cref="WorkflowContract.TargetHour(string)"/>.</summary>
     /// <exception cref="TallyException">When the input is not such a JSON object.</exception>
-    public static HourWindow FromWorkflowInput(string json)
-    {
-        string? value;
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object
-                || !doc.RootElement.TryGetProperty("target_datetime", out var property)
-                || property.ValueKind != JsonValueKind.String)
-            {
-                throw TallyException.InvalidArgument("The workflow input must be a JSON object with a string \"target_datetime\", for example {\"target_datetime\": \"2026-11-24T14:00:00Z\"}.");
-            }
-            value = property.GetString();
-        }
-        catch (JsonException e)
-        {
-            throw TallyException.InvalidArgument($"The workflow input is not valid JSON: {e.Message}");
-        }
-        if (!Iso8601.TryParseUtcTicks(value, out var ticks))
-        {
-            throw TallyException.InvalidArgument($"target_datetime '{value}' is not an ISO-8601 date-time.");
-        }
-        if (ticks < TimeSpan.TicksPerHour)
-        {
-            throw TallyException.InvalidArgument($"target_datetime '{value}' has no preceding hour.");
-        }
-        return PrecedingScheduledTime(new DateTimeOffset(ticks, TimeSpan.Zero));
-    }
+    public static HourWindow FromWorkflowInput(string json) => WorkflowContract.TargetHour(json);
 
     /// <summary>Every hour from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), oldest first.</summary>
     public static IEnumerable<HourWindow> Range(HourWindow from, HourWindow to)

@@ -57,8 +57,8 @@ public sealed class CustomSettingsApp : IDisposable
         {
             Context = new Dictionary<string, object>
             {
-                [DeploymentSettings.LambdaAssetDirKey] = lambda.FullName,
-                [DeploymentSettings.SettingsKey] = Path.GetRelativePath(TemplateJson.RepositoryRoot(), file),
+                ["tally:lambdaAssetDir"] = lambda.FullName,
+                ["tally:settings"] = Path.GetRelativePath(TemplateJson.RepositoryRoot(), file),
             },
         });
         var stacks = TallyApp.Build(app);

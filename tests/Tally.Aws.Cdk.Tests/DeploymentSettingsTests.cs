@@ -33,24 +33,24 @@ public class DeploymentSettingsTests
     }
 
     [Theory]
-    [InlineData(DeploymentSettings.GlueWorkersKey, "1")]
-    [InlineData(DeploymentSettings.GlueWorkersKey, "101")]
-    [InlineData(DeploymentSettings.GlueWorkersKey, "two")]
-    [InlineData(DeploymentSettings.GlueWorkersKey, "-3")]
-    [InlineData(DeploymentSettings.GlueTimeoutKey, "4")]
-    [InlineData(DeploymentSettings.GlueTimeoutKey, "241")]
-    [InlineData(DeploymentSettings.ProjectionYearsKey, "2025")]
-    [InlineData(DeploymentSettings.ProjectionYearsKey, "2035,2025")]
-    [InlineData(DeploymentSettings.ProjectionYearsKey, "1999,2025")]
-    [InlineData(DeploymentSettings.ProjectionYearsKey, "2025,2035")]
-    [InlineData(DeploymentSettings.GlueMaxConcurrentRunsKey, "0")]
-    [InlineData(DeploymentSettings.GlueMaxConcurrentRunsKey, "51")]
-    [InlineData(DeploymentSettings.GlueThresholdKey, "-1")]
-    [InlineData(DeploymentSettings.GlueThresholdKey, "10.5")]
-    [InlineData(DeploymentSettings.GlueThresholdKey, "4GB")]
-    [InlineData(DeploymentSettings.AthenaScanLimitKey, "0.001")]
-    [InlineData(DeploymentSettings.AthenaScanLimitKey, "1e3")]
-    [InlineData(DeploymentSettings.ScheduleKey, "off")]
+    [InlineData("tally:glueWorkers", "1")]
+    [InlineData("tally:glueWorkers", "101")]
+    [InlineData("tally:glueWorkers", "two")]
+    [InlineData("tally:glueWorkers", "-3")]
+    [InlineData("tally:glueTimeoutMinutes", "4")]
+    [InlineData("tally:glueTimeoutMinutes", "241")]
+    [InlineData("tally:projectionYears", "2025")]
+    [InlineData("tally:projectionYears", "2035,2025")]
+    [InlineData("tally:projectionYears", "1999,2025")]
+    [InlineData("tally:projectionYears", "2025,2035")]
+    [InlineData("tally:glueMaxConcurrentRuns", "0")]
+    [InlineData("tally:glueMaxConcurrentRuns", "51")]
+    [InlineData("tally:glueThresholdGb", "-1")]
+    [InlineData("tally:glueThresholdGb", "10.5")]
+    [InlineData("tally:glueThresholdGb", "4GB")]
+    [InlineData("tally:athenaScanLimitGb", "0.001")]
+    [InlineData("tally:athenaScanLimitGb", "1e3")]
+    [InlineData("tally:schedule", "off")]
     public void FromContext_RejectsValuesOutOfRange_NamingTheKey(string key, string value)
     {
         var e = Assert.Throws<TallyException>(() => FromContext(key, value));
@@ -62,15 +62,15 @@ public class DeploymentSettingsTests
     [Fact]
     public void FromContext_ReadsNumbersGivenOnTheCommandLine()
     {
-        Assert.Equal(8, FromContext(DeploymentSettings.GlueWorkersKey, "8").GlueWorkers);
-        Assert.Equal(30, FromContext(DeploymentSettings.GlueTimeoutKey, "30").GlueTimeoutMinutes);
-        Assert.Equal(120, FromContext(DeploymentSettings.GlueTimeoutKey, "30").StateMachineTimeoutMinutes);
-        Assert.Equal(10, FromContext(DeploymentSettings.GlueMaxConcurrentRunsKey, "10").GlueMaxConcurrentRuns);
-        Assert.Equal(500_000_000, FromContext(DeploymentSettings.GlueThresholdKey, "0.5").GlueThresholdBytes);
-        Assert.Equal(0, FromContext(DeploymentSettings.GlueThresholdKey, "0").GlueThresholdBytes);
-        Assert.Equal(250_000_000, FromContext(DeploymentSettings.AthenaScanLimitKey, "0.25").AthenaScanLimitBytes);
-        Assert.Equal((2026, 2035), FromContext(DeploymentSettings.ProjectionYearsKey, "2026,2035").ProjectionYears);
-        Assert.False(FromContext(DeploymentSettings.ScheduleKey, "disabled").ScheduleEnabled);
+        Assert.Equal(8, FromContext("tally:glueWorkers", "8").GlueWorkers);
+        Assert.Equal(30, FromContext("tally:glueTimeoutMinutes", "30").GlueTimeoutMinutes);
+        Assert.Equal(120, FromContext("tally:glueTimeoutMinutes", "30").StateMachineTimeoutMinutes);
+        Assert.Equal(10, FromContext("tally:glueMaxConcurrentRuns", "10").GlueMaxConcurrentRuns);
+        Assert.Equal(500_000_000, FromContext("tally:glueThresholdGb", "0.5").GlueThresholdBytes);
+        Assert.Equal(0, FromContext("tally:glueThresholdGb", "0").GlueThresholdBytes);
+        Assert.Equal(250_000_000, FromContext("tally:athenaScanLimitGb", "0.25").AthenaScanLimitBytes);
+        Assert.Equal((2026, 2035), FromContext("tally:projectionYears", "2026,2035").ProjectionYears);
+        Assert.False(FromContext("tally:schedule", "disabled").ScheduleEnabled);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class DeploymentSettingsTests
             File.WriteAllText(Path.Combine(lambdaDir.FullName, "placeholder.txt"), "no publish in tests");
             var app = new App(new AppProps
             {
-                Context = new Dictionary<string, object> { [DeploymentSettings.LambdaAssetDirKey] = lambdaDir.FullName, [DeploymentSettings.ScheduleKey] = "disabled" },
+                Context = new Dictionary<string, object> { ["tally:lambdaAssetDir"] = lambdaDir.FullName, ["tally:schedule"] = "disabled" },
             });
 
             Template.FromStack(TallyApp.Build(app).Orchestration).HasResourceProperties("AWS::Scheduler::Schedule", new Dictionary<string, object>
@@ -104,7 +104,7 @@ public class DeploymentSettingsTests
         try
         {
             File.WriteAllText(Path.Combine(lambdaDir.FullName, "placeholder.txt"), "no publish in tests");
-            var app = new App(new AppProps { Context = new Dictionary<string, object> { [DeploymentSettings.LambdaAssetDirKey] = lambdaDir.FullName } });
+            var app = new App(new AppProps { Context = new Dictionary<string, object> { ["tally:lambdaAssetDir"] = lambdaDir.FullName } });
             var stacks = TallyApp.Build(app);
 
             var orchestration = Template.FromStack(stacks.Orchestration);

@@ -27,19 +27,23 @@ public sealed class SettingsFileTests : IDisposable
     {
         Context = new Dictionary<string, object>
         {
-            [DeploymentSettings.SettingsKey] = settingsFile,
+            ["tally:settings"] = settingsFile,
             // So that a synth that wrongly succeeds does not publish the Lambda.
-            [DeploymentSettings.LambdaAssetDirKey] = _lambdaDir,
+            ["tally:lambdaAssetDir"] = _lambdaDir,
         },
     });
+
+    /// <summary>The seed's three tables, as the Glue job's --specs and the AggregateHour payload carry them.</summary>
+    private const string SeedSpecs =
+        """[{"table":"hits_by_country","groupBy":["CountryCode"],"format":"parquet"},{"table":"hits_by_domain_and_groupid","groupBy":["Domain","GroupID"],"format":"json"},{"table":"hits_by_useragent","groupBy":["UserAgent"],"format":"parquet"}]""";
 
     [Fact]
     public void WithoutASettingsFile_TheDeclarationIsTheSeeds()
     {
         var declaration = DeploymentSettings.FromContext(new App().Node).Declaration;
 
-        Assert.Same(SourceSchema.Seed, declaration.Source);
-        Assert.Equal(AggregationSpec.Defaults, declaration.Aggregations);
+        Assert.Equal(CustomSettingsTests.GlueFixture("seed_source.json"), declaration.Source.ToJson());
+        Assert.Equal(SeedSpecs, AggregationSpec.ToJson(declaration.Aggregations));
         Assert.Equal(("demo-raw-data", "demo-aggregated-data"), (declaration.RawDatabase, declaration.AggregatedDatabase));
     }
 
@@ -50,8 +54,8 @@ public sealed class SettingsFileTests : IDisposable
 
         var declaration = DeploymentSettings.FromContext(AppWith(file).Node).Declaration;
 
-        Assert.True(declaration.Source.IsSeed);
-        Assert.Equal(AggregationSpec.Defaults, declaration.Aggregations);
+        Assert.Equal(CustomSettingsTests.GlueFixture("seed_source.json"), declaration.Source.ToJson());
+        Assert.Equal(SeedSpecs, AggregationSpec.ToJson(declaration.Aggregations));
         Assert.Equal(("hits_raw", "demo-aggregated-data"), (declaration.RawDatabase, declaration.AggregatedDatabase));
     }
 

@@ -27,26 +27,24 @@ public sealed class SynthesizedApp : IDisposable
         {
             Context = new Dictionary<string, object>
             {
-                [DeploymentSettings.LambdaAssetDirKey] = _lambdaDir.FullName,
-                [DeploymentSettings.GlueWorkersKey] = GlueWorkers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [DeploymentSettings.AlertEmailKey] = AlertEmail,
+                ["tally:lambdaAssetDir"] = _lambdaDir.FullName,
+                ["tally:glueWorkers"] = GlueWorkers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["tally:alertEmail"] = AlertEmail,
             },
         });
         Stacks = TallyApp.Build(app);
-        Settings = DeploymentSettings.FromContext(app.Node);
         Data = Template.FromStack(Stacks.Data);
         Etl = Template.FromStack(Stacks.Etl);
         Orchestration = Template.FromStack(Stacks.Orchestration);
     }
 
     internal TallyApp Stacks { get; }
-    internal DeploymentSettings Settings { get; }
     public Template Data { get; }
     public Template Etl { get; }
     public Template Orchestration { get; }
 
     public IEnumerable<(string Stack, Template Template)> All =>
-        [(TallyApp.DataStackName, Data), (TallyApp.EtlStackName, Etl), (TallyApp.OrchestrationStackName, Orchestration)];
+        [("TallyData", Data), ("TallyEtl", Etl), ("TallyOrchestration", Orchestration)];
 
     public void Dispose() => _lambdaDir.Delete(recursive: true);
 }

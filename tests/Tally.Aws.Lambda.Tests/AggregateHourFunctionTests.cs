@@ -19,11 +19,25 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
     private readonly TempDataFolder _local = new();
     private readonly DuckDbOracle _oracle = new();
 
+    /// <summary>The seed's three tables, as the state machine's AggregateHour payload carries them (OrchestrationStackTests pins the same text).</summary>
+    private const string SeedSpecs =
+        """[{"table":"hits_by_country","groupBy":["CountryCode"],"format":"parquet"},{"table":"hits_by_domain_and_groupid","groupBy":["Domain","GroupID"],"format":"json"},{"table":"hits_by_useragent","groupBy":["UserAgent"],"format":"parquet"}]""";
+
+    /// <summary>Each seed table's file of the hour 2026-11-24T13, as DESIGN.md lays it out.</summary>
+    private static readonly Dictionary<string, string> SeedTableFiles = new()
+    {
+        ["hits_by_country"] = "aggregated_data/hits_by_country/year=2026/month=11/day=24/hour=13/part-00000.parquet",
+        ["hits_by_domain_and_groupid"] = "aggregated_data/hits_by_domain_and_groupid/year=2026/month=11/day=24/hour=13/part-00000.json",
+        ["hits_by_useragent"] = "aggregated_data/hits_by_useragent/year=2026/month=11/day=24/hour=13/part-00000.parquet",
+    };
+
+    private const string QuarantineFile = "quarantine/year=2026/month=11/day=24/hour=13/rejected.jsonl";
+
     /// <summary>The state machine's AggregateHour payload for the seed's declaration (OrchestrationStack builds the same keys).</summary>
     private static string SeedInput(string hour = "2026-11-24T13") => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["target_hour"] = hour,
-        ["specs"] = AggregationSpec.ToJson(AggregationSpec.Defaults),
+        ["specs"] = SeedSpecs,
         ["rejected_threshold"] = 0.01,
     });
 
@@ -34,7 +48,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         return doc.RootElement.Clone();
     }
 
-    private static AggregateHourFunction FunctionOn(IObjectStore store, int attempts = 3) => new(() => store, attempts, TimeSpan.Zero);
+    private static AggregateHourFunction FunctionOn(IObjectStore store, int attempts = 3) => new(() => store, new RetryPolicy(attempts, TimeSpan.Zero, TimeSpan.Zero));
 
     [S3Fact]
     public async Task Handler_AggregatesTheHourInTheBucket_AndItsTablesEqualDuckDbs()
@@ -53,9 +67,10 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         Assert.Equal(120, output.GetProperty("files").GetInt32());
         await _local.CopyFromAsync(store, "");
         var tables = output.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("table").GetString()!);
+        Assert.Equal(SeedTableFiles.Keys.Order(StringComparer.Ordinal), tables.Keys.Order(StringComparer.Ordinal));
         foreach (var spec in AggregationSpec.Defaults)
         {
-            var key = DataLayout.TableFile(spec, Hour);
+            var key = SeedTableFiles[spec.Table];
             var expected = _oracle.ExpectedRows(_local.Root, Hour, spec);
             var actual = _oracle.FileRows(_local.PathOf(key), spec.Format);
             Assert.True(expected.Count > 1, $"{spec.Table}: the oracle found no groups");
@@ -78,8 +93,8 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
 
         Assert.Equal(first.GetProperty("records").GetInt64(), second.GetProperty("records").GetInt64());
         Assert.Equal(first.GetProperty("input_fingerprint").GetString(), second.GetProperty("input_fingerprint").GetString());
-        var written = (await s3.AllKeysAsync(store.Location.Bucket)).Where(k => !k.StartsWith(DataLayout.RawPrefix + "/", StringComparison.Ordinal));
-        Assert.Equal(AggregationSpec.Defaults.Select(s => DataLayout.TableFile(s, Hour)).Order(StringComparer.Ordinal), written);
+        var written = (await s3.AllKeysAsync(store.Location.Bucket)).Where(k => !k.StartsWith("raw_data/", StringComparison.Ordinal));
+        Assert.Equal(SeedTableFiles.Values.Order(StringComparer.Ordinal), written);
     }
 
     [S3Fact]
@@ -92,7 +107,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         Assert.Equal("succeeded", output.GetProperty("status").GetString());
         Assert.Equal(0, output.GetProperty("files").GetInt32());
         Assert.All(output.GetProperty("tables").EnumerateArray(), t => Assert.Equal(0, t.GetProperty("rows").GetInt64()));
-        Assert.Equal(AggregationSpec.Defaults.Count, (await s3.AllKeysAsync(store.Location.Bucket)).Count);
+        Assert.Equal(SeedTableFiles.Values.Order(StringComparer.Ordinal), (await s3.AllKeysAsync(store.Location.Bucket)).Order(StringComparer.Ordinal));
     }
 
     [S3Fact]
@@ -102,7 +117,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         var lines = Enumerable.Range(0, 200).Select(i => i % 10 == 0
             ? """{"GroupID": "not a number", "CountryCode": "US"}"""
             : $$"""{"GroupID": {{i}}, "CountryCode": "US", "UserAgent": "ua", "Language": "en", "Domain": "a.example", "Timestamp": "2026-11-24T13:05:00Z"}""");
-        await store.WriteAtomicAsync($"{DataLayout.RawMinutePrefix(Hour, 5)}/hits.json",
+        await store.WriteAtomicAsync("raw_data/year=2026/month=11/day=24/hour=13/minute=05/hits.json",
             (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', lines)), ct).AsTask(), CancellationToken.None);
 
         var output = Invoke(FunctionOn(store), SeedInput());
@@ -111,19 +126,19 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         Assert.Equal("Tally.DataError", output.GetProperty("error_name").GetString());
         var cause = output.GetProperty("error").GetString()!;
         Assert.StartsWith("20 of 200 records (10.00 %) were rejected, more than the threshold of 1.00 %", cause, StringComparison.Ordinal);
-        Assert.Contains(DataLayout.QuarantineFile(Hour), cause, StringComparison.Ordinal);
+        Assert.Contains(QuarantineFile, cause, StringComparison.Ordinal);
         Assert.Equal(20, output.GetProperty("rejected").GetInt64());
         Assert.Empty(output.GetProperty("tables").EnumerateArray());
         var keys = await s3.AllKeysAsync(store.Location.Bucket);
-        Assert.Contains(DataLayout.QuarantineFile(Hour), keys);
-        Assert.DoesNotContain(keys, k => k.StartsWith(DataLayout.AggregatedPrefix + "/", StringComparison.Ordinal));
+        Assert.Contains(QuarantineFile, keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("aggregated_data/", StringComparison.Ordinal));
     }
 
     [S3Fact]
     public async Task Handler_AppliesTheRejectedThresholdItIsGiven()
     {
         using var store = await s3.NewStoreAsync("");
-        await store.WriteAtomicAsync($"{DataLayout.RawMinutePrefix(Hour, 0)}/hits.json", (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(
+        await store.WriteAtomicAsync("raw_data/year=2026/month=11/day=24/hour=13/minute=00/hits.json", (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(
             """
             {"GroupID": 1, "CountryCode": "US", "UserAgent": "ua", "Language": "en", "Domain": "a.example", "Timestamp": "2026-11-24T13:00:00Z"}
             not a record
@@ -135,7 +150,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         Assert.Equal("succeeded", output.GetProperty("status").GetString());
         Assert.Equal(1, output.GetProperty("records").GetInt64());
         Assert.Equal(1, output.GetProperty("rejected").GetInt64());
-        Assert.Equal($"s3://{store.Location.Bucket}/{DataLayout.QuarantineFile(Hour)}", output.GetProperty("quarantine").GetString());
+        Assert.Equal($"s3://{store.Location.Bucket}/{QuarantineFile}", output.GetProperty("quarantine").GetString());
     }
 
     [S3Fact]
@@ -144,7 +159,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
         using var store = await s3.NewStoreAsync("");
         var source = SourceSchema.Create([new RawField("geo.country", RawFieldType.String) { Column = "country" }, new RawField("bytes", RawFieldType.Int64)], null);
         var specs = AggregationSpec.ParseJson("""[{"table": "bytes_by_country", "groupBy": ["country"], "format": "json", "metrics": [{"column": "total", "function": "sum", "field": "bytes"}]}]""", source);
-        await store.WriteAtomicAsync($"{DataLayout.RawMinutePrefix(Hour, 0)}/hits.json", (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(
+        await store.WriteAtomicAsync("raw_data/year=2026/month=11/day=24/hour=13/minute=00/hits.json", (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(
             """
             {"geo": {"country": "DE"}, "bytes": 10}
             {"geo": {"country": "DE"}, "bytes": 5}
@@ -159,7 +174,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
 
         Assert.Equal("succeeded", output.GetProperty("status").GetString());
         var key = Assert.Single(output.GetProperty("tables").EnumerateArray()).GetProperty("key").GetString()!;
-        await _local.CopyFromAsync(store, DataLayout.AggregatedPrefix);
+        await _local.CopyFromAsync(store, "aggregated_data");
         Assert.Equal(["DE|15", "FR|7"], _oracle.FileRows(_local.PathOf(key), TableFormat.Json).Order(StringComparer.Ordinal));
     }
 
@@ -188,7 +203,7 @@ public sealed class AggregateHourFunctionTests(S3rverFixture s3) : IDisposable
     [InlineData("""{"target_hour": "2026-11-24T13", "specs": "[{\"table\": \"t\", \"groupBy\": [\"Domain\"], \"format\": \"json\"}]", "rejected_threshold": 2}""", "Tally.InvalidConfiguration")]
     public void Handler_ReturnsTheErrorName_OfAnInputThatIsNotARequest(string input, string errorName)
     {
-        var function = new AggregateHourFunction(() => throw new InvalidOperationException("no store is needed"), 1, TimeSpan.Zero);
+        var function = new AggregateHourFunction(() => throw new InvalidOperationException("no store is needed"), new RetryPolicy(1, TimeSpan.Zero, TimeSpan.Zero));
 
         var output = Invoke(function, input);
 

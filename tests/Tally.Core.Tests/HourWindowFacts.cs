@@ -10,47 +10,6 @@ public class HourWindowFacts
     private static HourWindow Hour(int year, int month, int day, int hour) => HourWindow.FromParts(year, month, day, hour);
 
     [Theory]
-    // Within a day.
-    [InlineData("2026-11-24T14:00:00Z", 2026, 11, 24, 13)]
-    [InlineData("2026-11-24T14:30:00Z", 2026, 11, 24, 13)]
-    [InlineData("2026-11-24T14:59:59.9999999Z", 2026, 11, 24, 13)]
-    // Exact hour boundaries.
-    [InlineData("2026-11-24T14:00:00.0000001Z", 2026, 11, 24, 13)]
-    [InlineData("2026-11-24T13:59:59.9999999Z", 2026, 11, 24, 12)]
-    // Day end.
-    [InlineData("2026-11-24T00:00:00Z", 2026, 11, 23, 23)]
-    [InlineData("2026-11-24T00:30:00Z", 2026, 11, 23, 23)]
-    [InlineData("2026-11-24T01:00:00Z", 2026, 11, 24, 0)]
-    // Month ends of 30 and 31 days.
-    [InlineData("2026-12-01T00:15:00Z", 2026, 11, 30, 23)]
-    [InlineData("2026-11-01T00:00:00Z", 2026, 10, 31, 23)]
-    // Year end.
-    [InlineData("2027-01-01T00:00:00Z", 2026, 12, 31, 23)]
-    [InlineData("2027-01-01T00:59:59Z", 2026, 12, 31, 23)]
-    // February in common and leap years.
-    [InlineData("2026-03-01T00:00:00Z", 2026, 2, 28, 23)]
-    [InlineData("2024-03-01T00:00:00Z", 2024, 2, 29, 23)]
-    [InlineData("2024-02-29T12:10:00Z", 2024, 2, 29, 11)]
-    [InlineData("2024-02-29T00:10:00Z", 2024, 2, 28, 23)]
-    [InlineData("2028-03-01T00:30:00Z", 2028, 2, 29, 23)]
-    [InlineData("2100-03-01T00:30:00Z", 2100, 2, 28, 23)]
-    [InlineData("2000-03-01T00:30:00Z", 2000, 2, 29, 23)]
-    // Offsets: the scheduled time is converted to UTC first.
-    [InlineData("2026-11-24T14:00:00+05:30", 2026, 11, 24, 7)]
-    [InlineData("2026-11-24T05:29:00+05:30", 2026, 11, 23, 22)]
-    [InlineData("2026-11-24T16:00:00-08:00", 2026, 11, 24, 23)]
-    [InlineData("2026-11-24T17:00:00-08:00", 2026, 11, 25, 0)]
-    [InlineData("2026-12-31T16:30:00-08:00", 2026, 12, 31, 23)]
-    [InlineData("2027-01-01T00:30:00+01:00", 2026, 12, 31, 22)]
-    public void PrecedingScheduledTime_IsTheWholeUtcHourBefore(string scheduled, int year, int month, int day, int hour)
-    {
-        var target = HourWindow.PrecedingScheduledTime(At(scheduled));
-
-        Assert.Equal(Hour(year, month, day, hour), target);
-        Assert.Equal(TimeSpan.Zero, target.Start.Offset);
-    }
-
-    [Theory]
     [InlineData("2026-11-24T13:00:00Z", "2026-11-24T13")]
     [InlineData("2026-11-24T13:59:59.9999999Z", "2026-11-24T13")]
     [InlineData("2026-11-24T14:00:00Z", "2026-11-24T14")]
@@ -212,62 +171,5 @@ public class HourWindowFacts
         Assert.Equal(TallyErrorKind.InvalidArgument, e.Kind);
         Assert.Contains($"'{text}'", e.Message);
         Assert.Contains("2026-11-24T13", e.Message);
-    }
-
-    [Theory]
-    [InlineData("{\"target_datetime\": \"2026-11-24T00:30:00Z\"}", "2026-11-23T23")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T14:00:00Z\"}", "2026-11-24T13")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T14:00:00.0000001Z\"}", "2026-11-24T13")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T13:59:59.999Z\"}", "2026-11-24T12")]
-    [InlineData("{\"target_datetime\": \"2027-01-01T00:00:00Z\"}", "2026-12-31T23")]
-    [InlineData("{\"target_datetime\": \"2028-03-01T00:30:00Z\"}", "2028-02-29T23")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T14:00:00\"}", "2026-11-24T13")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T14:00:00+05:30\"}", "2026-11-24T07")]
-    [InlineData("{\"target_datetime\": \"2026-11-24T16:00:00-08:00\"}", "2026-11-24T23")]
-    [InlineData("{\"version\": \"0\", \"target_datetime\": \"2026-11-24T14:05:00Z\", \"extra\": [1, 2]}", "2026-11-24T13")]
-    [InlineData("  {\"target_datetime\":\"2026-11-24T14:00Z\"}\n", "2026-11-24T13")]
-    public void FromWorkflowInput_IsTheHourBeforeTheScheduledTime(string json, string expected)
-    {
-        Assert.Equal(expected, HourWindow.FromWorkflowInput(json).ToString());
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("not json")]
-    [InlineData("{\"target_datetime\": ")]
-    [InlineData("[\"2026-11-24T14:00:00Z\"]")]
-    [InlineData("\"2026-11-24T14:00:00Z\"")]
-    [InlineData("null")]
-    [InlineData("{}")]
-    [InlineData("{\"targetDatetime\": \"2026-11-24T14:00:00Z\"}")]
-    [InlineData("{\"target_datetime\": 1764000000}")]
-    [InlineData("{\"target_datetime\": null}")]
-    [InlineData("{\"target_datetime\": {\"time\": \"2026-11-24T14:00:00Z\"}}")]
-    [InlineData("{\"target_datetime\": \"yesterday\"}")]
-    [InlineData("{\"target_datetime\": \"2026-11-24\"}")]
-    [InlineData("{\"target_datetime\": \"2026-02-30T14:00:00Z\"}")]
-    [InlineData("{\"target_datetime\": \"\"}")]
-    public void FromWorkflowInput_ThrowsInvalidArgument_WhenTheInputIsNotAScheduledTime(string json)
-    {
-        var e = Assert.Throws<TallyException>(() => HourWindow.FromWorkflowInput(json));
-
-        Assert.Equal(TallyErrorKind.InvalidArgument, e.Kind);
-        Assert.False(e.IsTransient);
-    }
-
-    [Fact]
-    public void FromWorkflowInput_NamesTheBadValue()
-    {
-        var e = Assert.Throws<TallyException>(() => HourWindow.FromWorkflowInput("{\"target_datetime\": \"yesterday\"}"));
-
-        Assert.Contains("'yesterday'", e.Message);
-    }
-
-    [Fact]
-    public void FromWorkflowInput_ThrowsInvalidArgument_WhenThereIsNoPrecedingHour()
-    {
-        var e = Assert.Throws<TallyException>(() => HourWindow.FromWorkflowInput("{\"target_datetime\": \"0001-01-01T00:30:00Z\"}"));
-
-        Assert.Equal(TallyErrorKind.InvalidArgument, e.Kind);
     }
 }
