@@ -99,6 +99,8 @@ public sealed class DashboardBrowserFacts(DashboardFixture f)
         await using var _ = context;
         await page.GotoAsync("/charts");
         await page.Locator("#hourly[data-ready='true']").WaitForAsync();
+        // Both bar charts: they load at once, and either may be drawn first.
+        await page.Locator("#domains[data-ready='true']").WaitForAsync();
         await page.Locator("#agents[data-ready='true']").WaitForAsync();
 
         // Three hours were aggregated (the failed one wrote no partition): the manual, late-data and catch-up hours.

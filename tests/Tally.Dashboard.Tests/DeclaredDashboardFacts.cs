@@ -175,6 +175,8 @@ public sealed class DeclaredDashboardFacts(DeclaredDashboardFixture f)
         await using var _ = context;
         await page.GotoAsync("/charts");
         await page.Locator("#hourly[data-ready='true']").WaitForAsync();
+        // Both bar charts: they load at once, and either may be drawn first (under load #domains was still empty).
+        await page.Locator("#domains[data-ready='true']").WaitForAsync();
         await page.Locator("#agents[data-ready='true']").WaitForAsync();
 
         var hourly = page.Locator("#hourly");

@@ -75,6 +75,12 @@ internal static class DashboardServer
                 _ => StatusCodes.Status400BadRequest,
             };
             if (e.IsTransient) http.Response.Headers.RetryAfter = "1";
+            // An operator wants to know which statements run into the limit (and a test, how many ran).
+            if (e.Kind == TallyErrorKind.Timeout)
+            {
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Dashboard")
+                    .LogWarning("{Method} {Path} stopped at its time limit: {Message}", http.Request.Method, http.Request.Path, e.Message);
+            }
             await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
         }
         catch (BadHttpRequestException e) when (!http.Response.HasStarted)
