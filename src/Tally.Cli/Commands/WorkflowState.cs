@@ -1,5 +1,6 @@
 using Tally.Configuration;
 using Tally.Events;
+using Tally.State;
 using Tally.Storage;
 using Tally.Workflow;
 

@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
-using Tally.Workflow;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Events;
 

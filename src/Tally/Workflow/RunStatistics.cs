@@ -1,5 +1,6 @@
 using System.Globalization;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Workflow;
 

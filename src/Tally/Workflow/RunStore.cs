@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Workflow;
 
