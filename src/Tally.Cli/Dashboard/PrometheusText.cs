@@ -16,13 +16,11 @@ internal static class PrometheusText
     /// <summary>Upper bounds of the run duration histogram, in seconds.</summary>
     internal static readonly double[] DurationBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600];
 
-    private static readonly string[] DeliveryStatuses = [EventOutbox.Pending, EventOutbox.Delivered, EventOutbox.Expired];
-
     public static string Write(RunTotals totals)
     {
         var text = new StringBuilder();
         Family(text, "tally_runs", "gauge", "Runs in the run history, by status.");
-        foreach (var status in RunStatuses.All.Concat(totals.RunsByStatus.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var status in RunText.Statuses.Texts.Concat(totals.RunsByStatus.Keys).Distinct(StringComparer.Ordinal))
         {
             Sample(text, "tally_runs", [("status", status)], totals.RunsByStatus.GetValueOrDefault(status));
         }
@@ -41,12 +39,12 @@ internal static class PrometheusText
         Sample(text, "tally_run_duration_seconds_count", [], totals.Durations.Count);
 
         Family(text, "tally_event_deliveries", "gauge", "Event deliveries (one per event and sink) in the outbox, by outcome so far.");
-        foreach (var status in DeliveryStatuses.Concat(totals.DeliveriesByStatus.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var status in DeliveryText.Statuses.Texts.Concat(totals.DeliveriesByStatus.Keys).Distinct(StringComparer.Ordinal))
         {
             Sample(text, "tally_event_deliveries", [("outcome", status)], totals.DeliveriesByStatus.GetValueOrDefault(status));
         }
         Family(text, "tally_event_delivery_attempts_total", "counter", "Attempts to deliver an event to a sink, by outcome.");
-        foreach (var outcome in new[] { "delivered", "failed" }.Concat(totals.AttemptsByOutcome.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var outcome in DeliveryText.Outcomes.Texts.Concat(totals.AttemptsByOutcome.Keys).Distinct(StringComparer.Ordinal))
         {
             Sample(text, "tally_event_delivery_attempts_total", [("outcome", outcome)], totals.AttemptsByOutcome.GetValueOrDefault(outcome));
         }

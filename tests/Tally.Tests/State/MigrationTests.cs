@@ -1,3 +1,4 @@
+using Tally.Events;
 using Tally.Metastore;
 using Tally.State;
 using Tally.Tests.Workflow;
@@ -39,16 +40,16 @@ public sealed class MigrationTests : IDisposable
 
         var recorded = await runs.ListAsync(null, null, 10, CancellationToken.None);
         Assert.Equal(["2026-11-24T14 failed Tally.DataError", "2026-11-24T13 succeeded "],
-            recorded.Select(r => $"{r.TargetHour} {r.Status} {r.Error}"));
+            recorded.Select(r => $"{r.TargetHour} {r.Status.Text()} {r.Error}"));
         Assert.All(recorded, r => Assert.Equal(RunTrigger.Manual, r.Trigger));
         var failed = recorded[0];
         Assert.Equal(["ComputeTargetHour succeeded", "AggregateHour failed", "FormatFailure succeeded", "PublishFailureEvent succeeded"],
-            (await runs.ListStepsAsync(failed.RunId, CancellationToken.None)).Select(s => $"{s.State} {s.Outcome}"));
+            (await runs.ListStepsAsync(failed.RunId, CancellationToken.None)).Select(s => $"{s.State} {s.Outcome.Text()}"));
 
         var events = await outbox.ListAsync(failed.RunId, 10, CancellationToken.None);
         Assert.Equal("Tally aggregation failed", Assert.Single(events).DetailType);
         var delivery = Assert.Single(await outbox.DeliveriesAsync(events[0].EventId, CancellationToken.None));
-        Assert.Equal(("file", "delivered"), (delivery.Sink, delivery.Status));
+        Assert.Equal(("file", "delivered"), (delivery.Sink, delivery.Status.Text()));
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public sealed class MigrationTests : IDisposable
 
         var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Manual);
 
-        Assert.True(result.Succeeded);
+        Assert.True(result.Started().Succeeded);
         var (runs, _) = await _harness.OpenStateAsync();
         Assert.Equal(["2026-11-24T15", "2026-11-24T14", "2026-11-24T13"],
             (await runs.ListAsync(null, null, 10, CancellationToken.None)).Select(r => r.TargetHour.ToString()));
