@@ -1,6 +1,6 @@
 using Spectre.Console.Cli;
-using Tally.Cli;
 using Tally.Cli.Commands;
+using Tally.Workflow;
 
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
@@ -81,7 +81,7 @@ app.Configure(config =>
         runs.AddCommand<RunsListCommand>("ls")
             .WithDescription("Lists runs, newest first; marks runs whose process died as abandoned.")
             .WithExample("runs", "ls", "--data", "./tally-data")
-            .WithExample("runs", "ls", "--hour", "2026-11-24T13", "--status", "failed", "--format", "json");
+            .WithExample("runs", "ls", "--hour", "2026-11-24T13", "--status", RunStatus.Failed.Text(), "--format", "json");
         runs.AddCommand<RunsShowCommand>("show")
             .WithDescription("Shows one run: its steps with times and outcomes, counters, outputs, error and cause, and the events it published.")
             .WithExample("runs", "show", "run-20261124T140005123Z-1a2b3c", "--data", "./tally-data");

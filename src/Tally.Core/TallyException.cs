@@ -1,6 +1,10 @@
 namespace Tally;
 
-/// <summary>What kind of failure a <see cref="TallyException"/> is; decides exit codes and whether a retry can help.</summary>
+/// <summary>
+/// What kind of failure a <see cref="TallyException"/> or a failed run is; decides exit codes, HTTP statuses and whether a
+/// retry can help. Its error name (<see cref="TallyException.ErrorName"/>) is what run records, events and the AWS state
+/// machine carry.
+/// </summary>
 public enum TallyErrorKind
 {
     /// <summary>A value given by the user (argument, option) is not valid.</summary>
@@ -15,6 +19,12 @@ public enum TallyErrorKind
     Transient,
     /// <summary>Work went on longer than its configured time limit and was stopped (a query over <c>Query:Timeout</c>).</summary>
     Timeout,
+    /// <summary>A run lost its hour's lease (its heartbeat could not renew it in time) and stopped. Only a run's error, never thrown.</summary>
+    LeaseLost,
+    /// <summary>A run was stopped (Ctrl+C, SIGTERM, the service stopping). Only a run's error, never thrown.</summary>
+    Cancelled,
+    /// <summary>A run's process died while it ran; the next process to notice recorded it. Only a run's error, never thrown.</summary>
+    Abandoned,
 }
 
 /// <summary>An expected failure with a message meant for the person running Tally (one sentence, no stack trace).</summary>
@@ -31,7 +41,18 @@ public sealed class TallyException : Exception
     /// The error name a failed run carries, in its record, its failure event and the AWS state machine's error:
     /// <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….
     /// </summary>
-    public static string ErrorName(TallyErrorKind kind) => "Tally." + kind;
+    public static string ErrorName(TallyErrorKind kind) => ErrorPrefix + kind;
+
+    /// <summary>The kind named by <paramref name="name"/> (as <see cref="ErrorName"/> writes it); false for any other text,
+    /// such as the type name of an unexpected exception that failed a run.</summary>
+    public static bool TryParseErrorName(string? name, out TallyErrorKind kind)
+    {
+        kind = default;
+        return name is not null && name.StartsWith(ErrorPrefix, StringComparison.Ordinal)
+            && Enum.TryParse(name.AsSpan(ErrorPrefix.Length), ignoreCase: false, out kind) && Enum.IsDefined(kind) && ErrorName(kind) == name;
+    }
+
+    private const string ErrorPrefix = "Tally.";
 
     public static TallyException InvalidArgument(string message) => new(TallyErrorKind.InvalidArgument, message);
     public static TallyException InvalidConfiguration(string message) => new(TallyErrorKind.InvalidConfiguration, message);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Tally.Cli.Commands;
+using Tally.Cli.DataFolder;
 using Tally.Cli.Dashboard;
 using Tally.Configuration;
 
@@ -27,8 +28,8 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
         Directory.CreateDirectory(_data);
         var settings = new ServeCommand.Settings { DataOption = _data };
         var tally = settings.EffectiveSettings();
-        _state = await WorkflowState.OpenAsync(settings, tally, CancellationToken.None);
-        var context = await DashboardContext.OpenAsync(settings, tally, _state, settings.OpenStore(), CancellationToken.None);
+        _state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, CancellationToken.None);
+        var context = await DashboardContext.OpenAsync(settings.StateDirectory, tally, _state, settings.OpenStore(), CancellationToken.None);
         _withToken = await StartAsync(context, DashboardOptions.Resolve(tally.Dashboard, 0, "0.0.0.0", Token));
         _withoutToken = await StartAsync(context, DashboardOptions.Resolve(tally.Dashboard, 0, null, null));
     }

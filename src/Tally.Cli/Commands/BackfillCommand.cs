@@ -7,6 +7,8 @@ using Spectre.Console.Cli;
 using Spectre.Console.Rendering;
 using Tally.Scheduling;
 
+using Tally.Cli.DataFolder;
+
 namespace Tally.Cli.Commands;
 
 /// <summary><c>tally backfill</c>: the workflow for every hour of a range, with a progress bar and a summary.</summary>
@@ -64,7 +66,7 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
 
         var tally = settings.EffectiveSettings();
         var store = settings.OpenStore();
-        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);
         var backfill = new Backfill(workflow, new LateDataDetector(store, state.Runs));
         var total = HourWindow.Range(from, to).Count();

@@ -7,6 +7,9 @@ using Tally.Metastore;
 using Tally.Query;
 using Tally.Synthetic;
 using Tally.Workflow;
+using RunStatus = Tally.Workflow.RunStatus;
+
+using Tally.Cli.DataFolder;
 
 namespace Tally.Cli.Commands;
 
@@ -41,7 +44,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         RawDataGenerator.EnsureGenerates(tallyOptions.Source, "tally demo");
         var store = settings.CreateStore();
         var reports = new List<RunReport>();
-        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);
         var catalog = await settings.OpenCatalogAsync(store, tallyOptions, cancellationToken);
 
@@ -57,8 +60,9 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
                 foreach (var hour in HourWindow.Range(options.FirstHour, lastHour.AddHours(1)))
                 {
                     var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Manual, TimeSpan.FromSeconds(30), null, cancellationToken);
-                    if (result.Run is null) throw TallyException.Transient($"{hour} is being aggregated by {result.HeldBy!.Holder}; run the demo again once it ended.");
-                    reports.Add(result.Report ?? throw TallyException.Transient($"{hour} failed: {result.Run.Cause}"));
+                    var ran = result as WorkflowResult.Started
+                        ?? throw TallyException.Transient($"{hour} is being aggregated by {((WorkflowResult.Held)result).HeldBy.Holder}; run the demo again once it ended.");
+                    reports.Add(ran.Report ?? throw TallyException.Transient($"{hour} failed: {ran.Run.Cause}"));
                     running.Increment(1);
                 }
             });
@@ -66,7 +70,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var summary = new Table().Title("Runs").AddColumns("hour", "status", "records", "rejected", "files", "duration");
         foreach (var r in reports)
         {
-            summary.AddRow(r.TargetHour, r.Status == RunStatus.Succeeded ? "[green]succeeded[/]" : "[red]failed[/]",
+            summary.AddRow(r.TargetHour, HistorySettings.StatusMarkup(r.Status == Engine.RunStatus.Succeeded ? RunStatus.Succeeded : RunStatus.Failed),
                 r.Records.ToString("N0", CultureInfo.InvariantCulture), r.Rejected.ToString("N0", CultureInfo.InvariantCulture),
                 r.Files.ToString(CultureInfo.InvariantCulture), $"{r.DurationMs:N0} ms");
         }
@@ -87,7 +91,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
             }
         }
 
-        var failed = reports.Count(r => r.Status != RunStatus.Succeeded);
+        var failed = reports.Count(r => r.Status != Engine.RunStatus.Succeeded);
         Console.Out.WriteLine($"The files are in {(settings.S3Data is { } s3 ? s3.ToString() : Path.GetFullPath(settings.Data))} (raw_data/, aggregated_data/, quarantine/).");
         return failed == 0 ? ExitCodes.Succeeded : ExitCodes.Failed;
     }

@@ -61,7 +61,7 @@ internal static class QueryOutput
                 more = true;
                 break;
             }
-            table.AddRow(row.Select(v => v is null ? "[grey]NULL[/]" : Markup.Escape(Shorten(Text(v)))).ToArray());
+            table.AddRow(row.Select(v => v is null ? "[grey]NULL[/]" : Markup.Escape(Shorten(QueryValues.Text(v)))).ToArray());
             shown++;
         }
         AnsiConsole.Write(table);
@@ -83,7 +83,7 @@ internal static class QueryOutput
         long rows = 0;
         foreach (var row in result.Rows)
         {
-            output.WriteLine(string.Join(',', row.Select(v => v is null ? "" : Csv(Text(v)))));
+            output.WriteLine(string.Join(',', row.Select(v => v is null ? "" : Csv(QueryValues.Text(v)))));
             rows++;
         }
         return rows;
@@ -101,7 +101,7 @@ internal static class QueryOutput
             for (var i = 0; i < row.Length; i++)
             {
                 json.WritePropertyName(result.Columns[i].Name);
-                WriteValue(json, row[i]);
+                QueryValues.WriteJson(json, row[i]);
             }
             json.WriteEndObject();
             if (++rows % 1024 == 0) json.Flush();
@@ -111,51 +111,6 @@ internal static class QueryOutput
         stdout.Write("\n"u8);
         return rows;
     }
-
-    internal static void WriteValue(Utf8JsonWriter json, object? value)
-    {
-        switch (value)
-        {
-            case null: json.WriteNullValue(); break;
-            case string s: json.WriteStringValue(s); break;
-            case bool b: json.WriteBooleanValue(b); break;
-            case long or int or short or sbyte or byte or ushort or uint or ulong or BigInteger:
-                json.WriteRawValue(Convert.ToString(value, CultureInfo.InvariantCulture)!, skipInputValidation: true);
-                break;
-            case decimal d: json.WriteNumberValue(d); break;
-            case double d when double.IsFinite(d): json.WriteNumberValue(d); break;
-            case float f when float.IsFinite(f): json.WriteNumberValue(f); break;
-            case byte[] bytes: json.WriteBase64StringValue(bytes); break;
-            case IDictionary dictionary:
-                json.WriteStartObject();
-                foreach (DictionaryEntry entry in dictionary)
-                {
-                    json.WritePropertyName(Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? "");
-                    WriteValue(json, entry.Value);
-                }
-                json.WriteEndObject();
-                break;
-            case IEnumerable items:
-                json.WriteStartArray();
-                foreach (var item in items) WriteValue(json, item);
-                json.WriteEndArray();
-                break;
-            default: json.WriteStringValue(Text(value)); break;
-        }
-    }
-
-    /// <summary>A value as text: invariant culture, ISO-8601 for dates and times.</summary>
-    public static string Text(object value) => value switch
-    {
-        string s => s,
-        DateTime t => t.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture),
-        DateTimeOffset t => t.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture),
-        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        bool b => b ? "true" : "false",
-        byte[] bytes => Convert.ToBase64String(bytes),
-        IEnumerable items and not IDictionary => "[" + string.Join(", ", items.Cast<object?>().Select(i => i is null ? "NULL" : Text(i))) + "]",
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
-    };
 
     private static bool IsNumeric(string duckType) =>
         duckType.Contains("INT", StringComparison.OrdinalIgnoreCase) || duckType is "DOUBLE" or "FLOAT" || duckType.StartsWith("DECIMAL", StringComparison.OrdinalIgnoreCase);

@@ -7,6 +7,9 @@ using Spectre.Console.Cli;
 using Tally.Engine;
 using Tally.Configuration;
 using Tally.Workflow;
+using RunStatus = Tally.Workflow.RunStatus;
+
+using Tally.Cli.DataFolder;
 
 namespace Tally.Cli.Commands;
 
@@ -58,29 +61,25 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var hour = HourWorkflow.ComputeTargetHour(input);
         var tally = settings.EffectiveSettings();
         var store = settings.OpenStore();
-        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);
         var result = await RunWithProgressAsync(hour, format, progress =>
             workflow.RunAsync(input, RunTrigger.Manual, TimeSpan.FromSeconds(settings.Wait), progress, cancellationToken));
-        if (result.Run is null)
+        if (result is not WorkflowResult.Started ran)
         {
-            var lease = result.HeldBy!;
+            var lease = ((WorkflowResult.Held)result).HeldBy;
             ExitCodes.Error($"{hour} is already being aggregated by {lease.Holder}; try again later, or pass --wait SECONDS to wait for it.");
             return ExitCodes.Busy;
         }
-        Print(result, format);
+        Print(ran, format);
         await state.DispatchAsync(tally.Events.Delivery.WaitAfterRun, cancellationToken);
-        return ExitCode(result.Run);
+        return ExitCode(ran.Run);
     }
 
-    /// <summary>The exit code of a finished run: 0, or what its error kind means.</summary>
-    internal static int ExitCode(RunRecord run) => run.Status == RunStatuses.Succeeded ? ExitCodes.Succeeded : run.Error switch
-    {
-        "Tally.Transient" => ExitCodes.Transient,
-        "Tally.NotFound" => ExitCodes.NotFound,
-        "Tally.InvalidArgument" or "Tally.InvalidConfiguration" => ExitCodes.Usage,
-        _ => ExitCodes.Failed,
-    };
+    /// <summary>The exit code of a finished run: 0, or what its error kind means (1 for an error that is no kind of Tally's).</summary>
+    internal static int ExitCode(RunRecord run) => run.Status == RunStatus.Succeeded ? ExitCodes.Succeeded
+        : run.ErrorKind is { } kind ? ExitCodes.For(kind)
+        : ExitCodes.Failed;
 
     internal static async Task<T> RunWithProgressAsync<T>(HourWindow hour, OutputFormat format, Func<IProgress<RunProgress>?, Task<T>> run)
     {
@@ -101,15 +100,15 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
     internal static readonly JsonSerializerOptions JsonOutput = new() { WriteIndented = true };
 
-    internal static void Print(WorkflowResult result, OutputFormat format)
+    internal static void Print(WorkflowResult.Started result, OutputFormat format)
     {
-        var run = result.Run!;
+        var run = result.Run;
         if (format == OutputFormat.Json)
         {
             var json = result.Report is { } r ? JsonSerializer.SerializeToNode(r)!.AsObject() : new JsonObject
             {
                 ["target_hour"] = run.TargetHour.ToString(),
-                ["status"] = "failed",
+                ["status"] = run.Status.Text(),
             };
             json.Insert(0, "run_id", run.RunId);
             json["error"] = run.Cause;
@@ -120,13 +119,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
         AnsiConsole.MarkupLineInterpolated($"Run {run.RunId}");
         if (result.Report is { } report) PrintReport(report);
-        if (run.Status != RunStatuses.Succeeded && result.Report?.Error is null) ExitCodes.Error($"{run.TargetHour} failed in {run.FailedState}: {run.Cause}");
+        if (run.Status != RunStatus.Succeeded && result.Report?.Error is null) ExitCodes.Error($"{run.TargetHour} failed in {run.FailedState}: {run.Cause}");
     }
 
     private static void PrintReport(RunReport report)
     {
-        var ok = report.Status == RunStatus.Succeeded;
-        var status = ok ? "[green]succeeded[/]" : "[red]failed[/]";
+        var ok = report.Status == Engine.RunStatus.Succeeded;
+        var status = HistorySettings.StatusMarkup(ok ? RunStatus.Succeeded : RunStatus.Failed);
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
             $"{report.TargetHour}: {status} in {report.DurationMs:N0} ms — {report.Records:N0} records counted, {report.Rejected:N0} rejected, "
             + $"{report.OutsideWindow:N0} outside the hour, {report.Files:N0} files{FileKinds(report.FileKinds)}, {report.Bytes / 1048576.0:N1} MiB"));

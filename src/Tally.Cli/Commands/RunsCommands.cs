@@ -7,6 +7,8 @@ using Spectre.Console.Cli;
 using Tally.Events;
 using Tally.Workflow;
 
+using Tally.Cli.DataFolder;
+
 namespace Tally.Cli.Commands;
 
 /// <summary>Options of the <c>runs</c> and <c>events</c> commands.</summary>
@@ -16,7 +18,7 @@ internal class HistorySettings : DataSettings
     public async Task<WorkflowState> OpenStateAsync(CancellationToken cancellationToken)
     {
         OpenStore(); // the data folder must exist
-        return await WorkflowState.OpenAsync(this, LoadSettings(), cancellationToken);
+        return await WorkflowState.OpenAsync(StateDirectory, LoadSettings(), cancellationToken);
     }
 
     internal static string Time(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "–";
@@ -24,12 +26,28 @@ internal class HistorySettings : DataSettings
     internal static string Duration(DateTimeOffset start, DateTimeOffset? end) =>
         end is { } e ? string.Create(CultureInfo.InvariantCulture, $"{(e - start).TotalSeconds:N1} s") : "–";
 
-    internal static string StatusMarkup(string status) => status switch
+    internal static string StatusMarkup(RunStatus status) => Colour(status.Text(), status switch
     {
-        RunStatuses.Succeeded or EventOutbox.Delivered => $"[green]{status}[/]",
-        RunStatuses.Running or EventOutbox.Pending => $"[yellow]{status}[/]",
-        _ => $"[red]{status}[/]",
-    };
+        RunStatus.Succeeded => "green",
+        RunStatus.Running => "yellow",
+        _ => "red",
+    });
+
+    internal static string StatusMarkup(StepOutcome outcome) => Colour(outcome.Text(), outcome switch
+    {
+        StepOutcome.Succeeded => "green",
+        StepOutcome.Running => "yellow",
+        _ => "red",
+    });
+
+    internal static string StatusMarkup(DeliveryStatus status) => Colour(status.Text(), status switch
+    {
+        DeliveryStatus.Delivered => "green",
+        DeliveryStatus.Pending => "yellow",
+        _ => "red",
+    });
+
+    private static string Colour(string text, string colour) => $"[{colour}]{text}[/]";
 }
 
 /// <summary>Options of the <c>runs</c> and <c>events</c> commands that print what they find.</summary>
@@ -62,48 +80,33 @@ internal sealed class RunsListCommand : AsyncCommand<RunsListCommand.Settings>
     {
         var format = OutputFormats.Parse(settings.Format);
         HourWindow? hour = settings.Hour is null ? null : HourWindow.Parse(settings.Hour);
-        if (settings.Status is { } s && !RunStatuses.All.Contains(s))
+        RunStatus? status = null;
+        if (settings.Status is { } s)
         {
-            throw TallyException.InvalidArgument($"--status must be one of {string.Join(", ", RunStatuses.All)}, not '{s}'.");
+            status = RunText.Statuses.TryParse(s, out var parsed)
+                ? parsed
+                : throw TallyException.InvalidArgument($"--status must be one of {string.Join(", ", RunText.Statuses.Texts)}, not '{s}'.");
         }
         if (settings.Limit < 1) throw TallyException.InvalidArgument("--limit must be 1 or more.");
         using var state = await settings.OpenStateAsync(cancellationToken);
         await state.Runs.MarkAbandonedAsync(TimeProvider.System.GetUtcNow(), cancellationToken);
-        var runs = await state.Runs.ListAsync(hour, settings.Status, settings.Limit, cancellationToken);
+        var runs = await state.Runs.ListAsync(hour, status, settings.Limit, cancellationToken);
 
         if (format == OutputFormat.Json)
         {
-            Console.Out.WriteLine(new JsonArray([.. runs.Select(r => (JsonNode)RunJson(r))]).ToJsonString(CatalogJson.Options));
+            Console.Out.WriteLine(new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]).ToJsonString(CatalogJson.Options));
             return ExitCodes.Succeeded;
         }
         var table = new Table().AddColumns("run", "hour", "trigger", "status", "started (UTC)", "duration", "records", "error");
         foreach (var r in runs)
         {
-            var records = r.Counters is { } c ? JsonNode.Parse(c)?["records"]?.GetValue<long>().ToString("N0", CultureInfo.InvariantCulture) : null;
-            table.AddRow(Markup.Escape(r.RunId), r.TargetHour.ToString(), RunStore.TriggerName(r.Trigger), HistorySettings.StatusMarkup(r.Status),
+            var records = r.Counters?.Records.ToString("N0", CultureInfo.InvariantCulture);
+            table.AddRow(Markup.Escape(r.RunId), r.TargetHour.ToString(), r.Trigger.Text(), HistorySettings.StatusMarkup(r.Status),
                 HistorySettings.Time(r.StartedAt), HistorySettings.Duration(r.StartedAt, r.EndedAt), records ?? "–", Markup.Escape(r.Error ?? ""));
         }
         AnsiConsole.Write(table);
         return ExitCodes.Succeeded;
     }
-
-    internal static JsonObject RunJson(RunRecord r) => new()
-    {
-        ["run_id"] = r.RunId,
-        ["target_hour"] = r.TargetHour.ToString(),
-        ["trigger"] = RunStore.TriggerName(r.Trigger),
-        ["status"] = r.Status,
-        ["input"] = r.Input,
-        ["holder"] = r.Holder,
-        ["started_at"] = r.StartedAt,
-        ["ended_at"] = r.EndedAt,
-        ["failed_state"] = r.FailedState,
-        ["error"] = r.Error,
-        ["cause"] = r.Cause,
-        ["counters"] = r.Counters is { } c ? JsonNode.Parse(c) : null,
-        ["outputs"] = r.Outputs is { } o ? JsonNode.Parse(o) : null,
-        ["input_fingerprint"] = r.InputFingerprint,
-    };
 }
 
 /// <summary><c>tally runs show RUN_ID</c>: one run with its steps, counters, outputs, error and events.</summary>
@@ -129,17 +132,17 @@ internal sealed class RunsShowCommand : AsyncCommand<RunsShowCommand.Settings>
 
         if (format == OutputFormat.Json)
         {
-            var json = RunsListCommand.RunJson(run);
+            var json = RunJson.Run(run);
             json["steps"] = new JsonArray([.. steps.Select(s => (JsonNode)new JsonObject
             {
-                ["state"] = s.State, ["attempt"] = s.Attempt, ["started_at"] = s.StartedAt, ["ended_at"] = s.EndedAt, ["outcome"] = s.Outcome, ["error"] = s.Error,
+                ["state"] = s.State, ["attempt"] = s.Attempt, ["started_at"] = s.StartedAt, ["ended_at"] = s.EndedAt, ["outcome"] = s.Outcome.Text(), ["error"] = s.Error,
             })]);
-            json["events"] = new JsonArray([.. events.Select(e => (JsonNode)EventsListCommand.EventJson(e, deliveries))]);
+            json["events"] = new JsonArray([.. events.Select(e => (JsonNode)RunJson.Event(e, deliveries))]);
             Console.Out.WriteLine(json.ToJsonString(CatalogJson.Options));
             return ExitCodes.Succeeded;
         }
 
-        AnsiConsole.MarkupLineInterpolated($"[bold]{run.RunId}[/]  hour {run.TargetHour}  trigger {RunStore.TriggerName(run.Trigger)}  input {run.Input}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{run.RunId}[/]  hour {run.TargetHour}  trigger {run.Trigger.Text()}  input {run.Input}");
         AnsiConsole.MarkupLine($"status {HistorySettings.StatusMarkup(run.Status)}  started {HistorySettings.Time(run.StartedAt)}  ended {HistorySettings.Time(run.EndedAt)}  by {Markup.Escape(run.Holder)}");
         if (run.Error is not null) AnsiConsole.MarkupLineInterpolated($"[red]{run.Error}[/] in {run.FailedState ?? "–"}: {run.Cause}");
         var grid = new Table().Title("Steps").AddColumns("state", "attempt", "started (UTC)", "duration", "outcome", "error");
@@ -149,11 +152,11 @@ internal sealed class RunsShowCommand : AsyncCommand<RunsShowCommand.Settings>
                 HistorySettings.StatusMarkup(s.Outcome), Markup.Escape(s.Error ?? ""));
         }
         AnsiConsole.Write(grid);
-        if (run.Counters is not null) AnsiConsole.MarkupLineInterpolated($"Counters: {run.Counters}");
-        if (run.Outputs is { } outputs && JsonNode.Parse(outputs) is JsonArray { Count: > 0 } tables)
+        if (run.Counters is { } counters) AnsiConsole.MarkupLineInterpolated($"Counters: {counters.ToJson().ToJsonString()}");
+        if (run.Outputs is { Count: > 0 } tables)
         {
             var t = new Table().Title("Outputs").AddColumns("table", "rows", "file");
-            foreach (var o in tables) t.AddRow(Markup.Escape(o!["table"]!.GetValue<string>()), o["rows"]!.GetValue<long>().ToString("N0", CultureInfo.InvariantCulture), Markup.Escape(o["location"]!.GetValue<string>()));
+            foreach (var o in tables) t.AddRow(Markup.Escape(o.Table), o.Rows.ToString("N0", CultureInfo.InvariantCulture), Markup.Escape(o.Location));
             AnsiConsole.Write(t);
         }
         if (events.Count > 0) AnsiConsole.Write(EventsListCommand.EventTable(events, deliveries, "Events"));
@@ -184,7 +187,7 @@ internal sealed class EventsListCommand : AsyncCommand<EventsListCommand.Setting
         var deliveries = await state.Outbox.DeliveriesAsync(null, cancellationToken);
         if (format == OutputFormat.Json)
         {
-            Console.Out.WriteLine(new JsonArray([.. events.Select(e => (JsonNode)EventJson(e, deliveries))]).ToJsonString(CatalogJson.Options));
+            Console.Out.WriteLine(new JsonArray([.. events.Select(e => (JsonNode)RunJson.Event(e, deliveries))]).ToJsonString(CatalogJson.Options));
             return ExitCodes.Succeeded;
         }
         AnsiConsole.Write(EventTable(events, deliveries, $"{events.Count} event(s), newest first"));
@@ -203,22 +206,6 @@ internal sealed class EventsListCommand : AsyncCommand<EventsListCommand.Setting
         }
         return table;
     }
-
-    internal static JsonObject EventJson(StoredEvent e, IReadOnlyList<EventDelivery> deliveries) => new()
-    {
-        ["event_id"] = e.EventId,
-        ["run_id"] = e.RunId,
-        ["detail_type"] = e.DetailType,
-        ["target_hour"] = e.TargetHour?.ToString(),
-        ["failed_state"] = e.FailedState,
-        ["created_at"] = e.CreatedAt,
-        ["deliveries"] = new JsonArray([.. deliveries.Where(d => d.EventId == e.EventId).Select(d => (JsonNode)new JsonObject
-        {
-            ["sink"] = d.Sink, ["status"] = d.Status, ["attempts"] = d.Attempts, ["next_attempt_at"] = d.NextAttemptAt,
-            ["expires_at"] = d.ExpiresAt, ["delivered_at"] = d.DeliveredAt, ["last_error"] = d.LastError,
-        })]),
-        ["event"] = JsonNode.Parse(e.Body),
-    };
 }
 
 /// <summary><c>tally events redeliver EVENT_ID</c>: queues one event again for every configured sink and delivers it.</summary>
@@ -244,8 +231,8 @@ internal sealed class EventsRedeliverCommand : AsyncCommand<EventsRedeliverComma
         var deliveries = await state.Outbox.DeliveriesAsync(settings.EventId, cancellationToken);
         foreach (var d in deliveries)
         {
-            AnsiConsole.MarkupLine($"{Markup.Escape(d.EventId)} → {d.Sink}: {HistorySettings.StatusMarkup(d.Status)}{(d.Status == EventOutbox.Delivered ? "" : Markup.Escape($" ({d.LastError}); retried by the next tally run"))}");
+            AnsiConsole.MarkupLine($"{Markup.Escape(d.EventId)} → {d.Sink}: {HistorySettings.StatusMarkup(d.Status)}{(d.Status == DeliveryStatus.Delivered ? "" : Markup.Escape($" ({d.LastError}); retried by the next tally run"))}");
         }
-        return deliveries.Where(d => state.Sinks.Any(s => s.Name == d.Sink)).All(d => d.Status == EventOutbox.Delivered) ? ExitCodes.Succeeded : ExitCodes.Transient;
+        return deliveries.Where(d => state.Sinks.Any(s => s.Name == d.Sink)).All(d => d.Status == DeliveryStatus.Delivered) ? ExitCodes.Succeeded : ExitCodes.Transient;
     }
 }

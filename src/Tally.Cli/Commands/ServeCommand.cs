@@ -12,6 +12,8 @@ using Tally.Cli.Dashboard;
 using Tally.Configuration;
 using Tally.Scheduling;
 
+using Tally.Cli.DataFolder;
+
 namespace Tally.Cli.Commands;
 
 /// <summary><c>tally serve</c>: the scheduler as a long-running service, with the web dashboard on ASP.NET Core.</summary>
@@ -71,7 +73,7 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         var dashboard = settings.DashboardOptions(tally);
         dashboard?.EnsurePortIsFree();
         var store = settings.OpenStore();
-        using var state = await WorkflowState.OpenAsync(settings, tally, cancellationToken);
+        using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);
 
         void AddScheduler(IServiceCollection services)
@@ -98,7 +100,7 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(dashboard.Bind, dashboard.Port));
         AddScheduler(web.Services);
         await using var app = web.Build();
-        DashboardServer.Map(app, await DashboardContext.OpenAsync(settings, tally, state, store, cancellationToken), dashboard);
+        DashboardServer.Map(app, await DashboardContext.OpenAsync(settings.StateDirectory, tally, state, store, cancellationToken), dashboard);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];

@@ -1,4 +1,4 @@
-using Tally.Cli.Commands;
+using Tally.Cli.DataFolder;
 using Tally.Configuration;
 using Tally.Metastore;
 using Tally.Query;
@@ -33,10 +33,10 @@ internal sealed class DashboardContext
     public TallySettings Settings { get; }
     public RunStatistics Statistics { get; }
 
-    public static async Task<DashboardContext> OpenAsync(DataSettings data, TallySettings settings, WorkflowState state, IObjectStore store, CancellationToken cancellationToken)
+    public static async Task<DashboardContext> OpenAsync(string stateDirectory, TallySettings settings, WorkflowState state, IObjectStore store, CancellationToken cancellationToken)
     {
-        var catalog = await data.OpenCatalogAsync(store, settings.ToOptions(), cancellationToken);
-        return new DashboardContext(state, catalog, store, data.StateDirectory, settings);
+        var catalog = await Catalog.OpenAsync(stateDirectory, store, settings.ToOptions(), TimeProvider.System, cancellationToken);
+        return new DashboardContext(state, catalog, store, stateDirectory, settings);
     }
 
     /// <summary>

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Tally.Cli.Commands;
 using Tally.Query;
 using Tally.Scheduling;
 using Tally.Workflow;
@@ -31,6 +30,7 @@ internal static class DashboardServer
         app.MapGet("/tables", () => StaticAssets.Serve("tables.html"));
         app.MapGet("/charts", () => StaticAssets.Serve("charts.html"));
         app.MapGet("/sql", () => StaticAssets.Serve("sql.html"));
+        app.MapGet("/assets/vocabulary.js", () => Results.Text(VocabularyScript, "text/javascript; charset=utf-8"));
         app.MapGet("/assets/{name}", (string name) => StaticAssets.Serve(name));
 
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
@@ -96,6 +96,26 @@ internal static class DashboardServer
         }
     }
 
+    /// <summary>
+    /// The run vocabulary for the pages' scripts, <c>tallyVocabulary = {status: {running: "running", …}, outcome: {…}, trigger:
+    /// {catchUp: "catch-up", …}}</c> (keys: the enum members in camelCase): the JavaScript's one source of those texts.
+    /// </summary>
+    private static readonly string VocabularyScript = "\"use strict\";\nconst tallyVocabulary = Object.freeze(" + new JsonObject
+    {
+        ["status"] = Vocabulary(RunText.Statuses),
+        ["outcome"] = Vocabulary(RunText.Outcomes),
+        ["trigger"] = Vocabulary(RunText.Triggers),
+    }.ToJsonString() + ");\n";
+
+    private static JsonObject Vocabulary<T>(TextMap<T> map) where T : struct, Enum =>
+        new(Enum.GetValues<T>().Select(v => KeyValuePair.Create(JsonNamingPolicy.CamelCase.ConvertName(v.ToString()), (JsonNode?)map.Text(v))));
+
+    /// <summary>
+    /// The status the API gives a manual run it asked the scheduler for and that is not recorded yet (no slot or lease yet):
+    /// the API's own, never a run's in the metastore.
+    /// </summary>
+    internal const string QueuedStatus = "queued";
+
     /// <exception cref="TallyException">InvalidArgument when <paramref name="text"/> is not a whole UTC hour.</exception>
     internal static HourWindow ParseHour(string text) => HourWindow.TryParse(text, out var hour)
         ? hour
@@ -104,14 +124,17 @@ internal static class DashboardServer
     private static async Task<IResult> ListRunsAsync(DashboardContext context, string? hour, string? status, int? limit, CancellationToken ct)
     {
         HourWindow? h = hour is null ? null : ParseHour(hour);
-        if (status is not null && !RunStatuses.All.Contains(status))
+        RunStatus? s = null;
+        if (status is not null)
         {
-            throw TallyException.InvalidArgument($"status must be one of {string.Join(", ", RunStatuses.All)}, not '{status}'.");
+            s = RunText.Statuses.TryParse(status, out var parsed)
+                ? parsed
+                : throw TallyException.InvalidArgument($"status must be one of {string.Join(", ", RunText.Statuses.Texts)}, not '{status}'.");
         }
         if (limit is < 1 or > 10000) throw TallyException.InvalidArgument("limit must be between 1 and 10000.");
         await context.State.Runs.MarkAbandonedAsync(TimeProvider.System.GetUtcNow(), ct);
-        var runs = await context.State.Runs.ListAsync(h, status, limit ?? 100, ct);
-        return Results.Json(new JsonArray([.. runs.Select(r => (JsonNode)RunsListCommand.RunJson(r))]));
+        var runs = await context.State.Runs.ListAsync(h, s, limit ?? 100, ct);
+        return Results.Json(new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]));
     }
 
     private static async Task<IResult> ShowRunAsync(DashboardContext context, string id, CancellationToken ct)
@@ -121,14 +144,14 @@ internal static class DashboardServer
         var events = await context.State.Outbox.ListAsync(run.RunId, 100, ct);
         var deliveries = new List<Events.EventDelivery>();
         foreach (var e in events) deliveries.AddRange(await context.State.Outbox.DeliveriesAsync(e.EventId, ct));
-        var json = RunsListCommand.RunJson(run);
+        var json = RunJson.Run(run);
         json["duration_seconds"] = run.EndedAt is { } end ? (end - run.StartedAt).TotalSeconds : null;
         json["steps"] = new JsonArray([.. steps.Select(s => (JsonNode)new JsonObject
         {
             ["state"] = s.State, ["attempt"] = s.Attempt, ["started_at"] = s.StartedAt, ["ended_at"] = s.EndedAt,
-            ["duration_seconds"] = s.EndedAt is { } e ? (e - s.StartedAt).TotalSeconds : null, ["outcome"] = s.Outcome, ["error"] = s.Error,
+            ["duration_seconds"] = s.EndedAt is { } e ? (e - s.StartedAt).TotalSeconds : null, ["outcome"] = s.Outcome.Text(), ["error"] = s.Error,
         })]);
-        json["events"] = new JsonArray([.. events.Select(e => (JsonNode)EventsListCommand.EventJson(e, deliveries))]);
+        json["events"] = new JsonArray([.. events.Select(e => (JsonNode)RunJson.Event(e, deliveries))]);
         return Results.Json(json);
     }
 
@@ -149,7 +172,7 @@ internal static class DashboardServer
             ["days"] = count,
             ["hours"] = new JsonArray([.. hours.Select(h => (JsonNode)new JsonObject
             {
-                ["hour"] = h.Hour.ToString(), ["status"] = h.Status, ["trigger"] = RunStore.TriggerName(h.Trigger), ["run_id"] = h.RunId,
+                ["hour"] = h.Hour.ToString(), ["status"] = h.Status.Text(), ["trigger"] = h.Trigger.Text(), ["run_id"] = h.RunId,
                 ["runs"] = h.Runs, ["started_at"] = h.StartedAt, ["ended_at"] = h.EndedAt,
             })]),
         });
@@ -172,13 +195,13 @@ internal static class DashboardServer
             var latest = await context.State.Runs.ListAsync(hour, null, 1, http.RequestAborted);
             if (latest is [var run] && run.Trigger == RunTrigger.Manual && run.StartedAt >= requestedAt.AddSeconds(-1))
             {
-                return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = "manual", ["run_id"] = run.RunId, ["status"] = run.Status, ["location"] = $"/api/runs/{run.RunId}" },
+                return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = run.RunId, ["status"] = run.Status.Text(), ["location"] = $"/api/runs/{run.RunId}" },
                     statusCode: StatusCodes.Status202Accepted);
             }
             await Task.Delay(50, http.RequestAborted);
         }
         http.Response.Headers.Location = poll;
-        return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = "manual", ["run_id"] = null, ["status"] = "queued", ["location"] = poll },
+        return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = null, ["status"] = QueuedStatus, ["location"] = poll },
             statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -263,7 +286,7 @@ internal static class DashboardServer
                         break;
                     }
                     json.WriteStartArray();
-                    foreach (var value in row) QueryOutput.WriteValue(json, value);
+                    foreach (var value in row) QueryValues.WriteJson(json, value);
                     json.WriteEndArray();
                     count++;
                 }

@@ -147,9 +147,9 @@ internal sealed class TallySettings
             if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) throw Invalid($"Events:Webhook:Url '{url}' is not an http or https URL.");
             if (string.IsNullOrEmpty(Events.Webhook.Secret)) throw Invalid("Events:Webhook:Secret must be set when Events:Webhook:Url is (the HMAC key of X-Tally-Signature).");
             if (Events.Webhook.Timeout <= TimeSpan.Zero) throw Invalid("Events:Webhook:Timeout must be positive.");
-            if (Events.Webhook.Timeout >= Tally.Events.EventDispatcher.ClaimTime)
+            if (Events.Webhook.Timeout >= DeliverySettings.ClaimTime)
             {
-                throw Invalid($"Events:Webhook:Timeout must be less than {Tally.Events.EventDispatcher.ClaimTime:c}, the time a delivery attempt is claimed for.");
+                throw Invalid($"Events:Webhook:Timeout must be less than {DeliverySettings.ClaimTime:c}, the time a delivery attempt is claimed for.");
             }
         }
     }
@@ -246,6 +246,9 @@ internal sealed class LogSinkSettings
 /// <summary>How stored events are delivered to the sinks.</summary>
 internal sealed class DeliverySettings
 {
+    /// <summary>How long a dispatcher holds a delivery it is attempting (not a setting): an attempt (a webhook's timeout) must be shorter.</summary>
+    public static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
+
     /// <summary>The wait after the first failed attempt; it doubles (with ±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -283,7 +286,7 @@ internal sealed class ScheduleSettings
     /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
     public void Validate()
     {
-        Scheduling.CronSchedule.Parse(Cron, "Schedule:Cron");
+        CronSchedule.Parse(Cron, "Schedule:Cron");
         if (Delay < TimeSpan.Zero || Delay >= TimeSpan.FromDays(1)) throw TallyException.InvalidConfiguration("Schedule:Delay must be 0 or more and less than a day.");
         if (CatchUpWindow < TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:CatchUpWindow must be 0 or more (0 = no catch-up).");
         if (LateDataLookBack < TimeSpan.Zero) throw TallyException.InvalidConfiguration("Schedule:LateDataLookBack must be 0 or more (0 = no late-data runs).");

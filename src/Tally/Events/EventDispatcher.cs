@@ -13,10 +13,6 @@ internal sealed record DispatchSummary(int Delivered, int FailedAttempts, int Ex
 /// </summary>
 internal sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSink> sinks, DeliverySettings settings, TimeProvider time)
 {
-    /// <summary>How long a claim lasts: longer than any one attempt.</summary>
-    /// <summary>How long a dispatcher holds a delivery it is attempting; an attempt (a webhook's timeout) must be shorter.</summary>
-    internal static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
-
     private const int Batch = 100;
 
     /// <summary>
@@ -35,7 +31,7 @@ internal sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSi
             foreach (var (stored, delivery) in due)
             {
                 // Claimed from now, not from when the batch was read: earlier deliveries of the batch may have taken a while.
-                if (!await outbox.ClaimAsync(delivery, time.GetUtcNow() + ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
+                if (!await outbox.ClaimAsync(delivery, time.GetUtcNow() + DeliverySettings.ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
                 var sink = sinks.First(s => s.Name == delivery.Sink);
                 string? error = null;
                 try

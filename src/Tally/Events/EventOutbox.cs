@@ -1,16 +1,44 @@
 using Microsoft.Data.Sqlite;
-using Tally.Workflow;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Events;
 
+/// <summary>Where the delivery of an event to a sink is.</summary>
+internal enum DeliveryStatus
+{
+    Pending,
+    Delivered,
+    /// <summary>Not delivered before its expiry; no more attempts.</summary>
+    Expired,
+}
+
+/// <summary>How one delivery attempt went.</summary>
+internal enum AttemptOutcome
+{
+    Delivered,
+    Failed,
+}
+
+/// <summary>The outbox's vocabulary as the metastore, the JSON and <c>/metrics</c> write it, defined once.</summary>
+internal static class DeliveryText
+{
+    public static readonly TextMap<DeliveryStatus> Statuses = new("delivery status",
+        (DeliveryStatus.Pending, "pending"), (DeliveryStatus.Delivered, "delivered"), (DeliveryStatus.Expired, "expired"));
+
+    public static readonly TextMap<AttemptOutcome> Outcomes = new("delivery attempt outcome",
+        (AttemptOutcome.Delivered, "delivered"), (AttemptOutcome.Failed, "failed"));
+
+    public static string Text(this DeliveryStatus status) => Statuses.Text(status);
+    public static string Text(this AttemptOutcome outcome) => Outcomes.Text(outcome);
+}
+
 /// <summary>The delivery of one event to one sink.</summary>
-/// <param name="Status"><c>pending</c>, <c>delivered</c> or <c>expired</c> (not delivered before its expiry).</param>
-internal sealed record EventDelivery(string EventId, string Sink, string Status, int Attempts, DateTimeOffset NextAttemptAt, DateTimeOffset ExpiresAt,
+internal sealed record EventDelivery(string EventId, string Sink, DeliveryStatus Status, int Attempts, DateTimeOffset NextAttemptAt, DateTimeOffset ExpiresAt,
     DateTimeOffset? DeliveredAt, string? LastError);
 
 /// <summary>One attempt to deliver an event to a sink.</summary>
-internal sealed record DeliveryAttempt(string EventId, string Sink, int Attempt, DateTimeOffset At, string Outcome, string? Error);
+internal sealed record DeliveryAttempt(string EventId, string Sink, int Attempt, DateTimeOffset At, AttemptOutcome Outcome, string? Error);
 
 /// <summary>
 /// The event outbox in the metastore: an event is committed here, with one pending delivery per configured sink, before any
@@ -18,10 +46,6 @@ internal sealed record DeliveryAttempt(string EventId, string Sink, int Attempt,
 /// </summary>
 internal sealed class EventOutbox(StateDatabase db)
 {
-    public const string Pending = "pending";
-    public const string Delivered = "delivered";
-    public const string Expired = "expired";
-
     /// <summary>Stores <paramref name="envelope"/> and a pending delivery to each of <paramref name="sinks"/>, due at once, in one transaction.</summary>
     public Task<StoredEvent> StoreAsync(EventEnvelope envelope, string? runId, IEnumerable<string> sinks, DateTimeOffset now, TimeSpan expiry,
         CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
@@ -44,9 +68,9 @@ internal sealed class EventOutbox(StateDatabase db)
         var command = Command(c, null, $"""
             SELECT e.event_id, e.run_id, e.detail_type, e.created_at, e.body, {DeliveryColumns}
             FROM deliveries d JOIN events e ON e.event_id = d.event_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= $now AND d.sink IN ({names})
+            WHERE d.status = $pending AND d.next_attempt_at <= $now AND d.sink IN ({names})
             ORDER BY d.next_attempt_at, e.created_at LIMIT $limit
-            """, [("$now", FormatTime(now)), ("$limit", limit), .. sinks.Select((s, i) => ($"$s{i}", (object?)s))]);
+            """, [("$pending", DeliveryStatus.Pending.Text()), ("$now", FormatTime(now)), ("$limit", limit), .. sinks.Select((s, i) => ($"$s{i}", (object?)s))]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) due.Add((ReadEvent(reader), ReadDelivery(reader, 5)));
         return (IReadOnlyList<(StoredEvent, EventDelivery)>)due;
@@ -57,8 +81,8 @@ internal sealed class EventOutbox(StateDatabase db)
     {
         if (sinks.Count == 0) return null;
         var names = string.Join(", ", sinks.Select((_, i) => $"$s{i}"));
-        var value = await Command(c, null, $"SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending' AND sink IN ({names})",
-            [.. sinks.Select((s, i) => ($"$s{i}", (object?)s))]).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var value = await Command(c, null, $"SELECT min(next_attempt_at) FROM deliveries WHERE status = $pending AND sink IN ({names})",
+            [("$pending", DeliveryStatus.Pending.Text()), .. sinks.Select((s, i) => ($"$s{i}", (object?)s))]).ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
         return value is string text ? ParseTime(text) : (DateTimeOffset?)null;
     }, cancellationToken);
 
@@ -69,8 +93,8 @@ internal sealed class EventOutbox(StateDatabase db)
     public Task<bool> ClaimAsync(EventDelivery delivery, DateTimeOffset claimUntil, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
         await Command(c, t, """
             UPDATE deliveries SET next_attempt_at = $until
-            WHERE event_id = $id AND sink = $sink AND status = 'pending' AND next_attempt_at = $seen
-            """, ("$until", FormatTime(claimUntil)), ("$id", delivery.EventId), ("$sink", delivery.Sink), ("$seen", FormatTime(delivery.NextAttemptAt)))
+            WHERE event_id = $id AND sink = $sink AND status = $pending AND next_attempt_at = $seen
+            """, ("$pending", DeliveryStatus.Pending.Text()), ("$until", FormatTime(claimUntil)), ("$id", delivery.EventId), ("$sink", delivery.Sink), ("$seen", FormatTime(delivery.NextAttemptAt)))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1, cancellationToken);
 
     /// <summary>
@@ -81,15 +105,16 @@ internal sealed class EventOutbox(StateDatabase db)
         db.WriteAsync(async (c, t) =>
         {
             var attempt = delivery.Attempts + 1;
-            var status = error is null ? Delivered : nextAttemptAt is null ? Expired : Pending;
+            var status = error is null ? DeliveryStatus.Delivered : nextAttemptAt is null ? DeliveryStatus.Expired : DeliveryStatus.Pending;
+            var outcome = error is null ? AttemptOutcome.Delivered : AttemptOutcome.Failed;
             await Command(c, t, "INSERT INTO delivery_attempts (event_id, sink, attempt, at, outcome, error) VALUES ($id, $sink, $attempt, $now, $outcome, $error)",
                 ("$id", delivery.EventId), ("$sink", delivery.Sink), ("$attempt", attempt), ("$now", FormatTime(now)),
-                ("$outcome", error is null ? Delivered : "failed"), ("$error", error)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                ("$outcome", outcome.Text()), ("$error", error)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await Command(c, t, """
                 UPDATE deliveries SET status = $status, attempts = $attempt, next_attempt_at = $next, delivered_at = $delivered,
                     last_error = coalesce($error, last_error)
                 WHERE event_id = $id AND sink = $sink
-                """, ("$status", status), ("$attempt", attempt), ("$next", FormatTime(nextAttemptAt ?? now)),
+                """, ("$status", status.Text()), ("$attempt", attempt), ("$next", FormatTime(nextAttemptAt ?? now)),
                 ("$delivered", error is null ? FormatTime(now) : null), ("$error", error), ("$id", delivery.EventId), ("$sink", delivery.Sink))
                 .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return 0;
@@ -138,16 +163,17 @@ internal sealed class EventOutbox(StateDatabase db)
             ("$id", eventId)).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            attempts.Add(new DeliveryAttempt(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), ParseTime(reader.GetString(3)), reader.GetString(4), StringOrNull(reader, 5)));
+            attempts.Add(new DeliveryAttempt(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), ParseTime(reader.GetString(3)),
+                DeliveryText.Outcomes.Parse(reader.GetString(4)), StringOrNull(reader, 5)));
         }
         return (IReadOnlyList<DeliveryAttempt>)attempts;
     }, cancellationToken);
 
     private static Task QueueAsync(SqliteConnection c, SqliteTransaction t, string eventId, string sink, DateTimeOffset now, DateTimeOffset expires, CancellationToken cancellationToken) =>
         Command(c, t, """
-            INSERT INTO deliveries (event_id, sink, status, attempts, next_attempt_at, expires_at) VALUES ($id, $sink, 'pending', 0, $now, $expires)
-            ON CONFLICT (event_id, sink) DO UPDATE SET status = 'pending', next_attempt_at = excluded.next_attempt_at, expires_at = excluded.expires_at
-            """, ("$id", eventId), ("$sink", sink), ("$now", FormatTime(now)), ("$expires", FormatTime(expires))).ExecuteNonQueryAsync(cancellationToken);
+            INSERT INTO deliveries (event_id, sink, status, attempts, next_attempt_at, expires_at) VALUES ($id, $sink, $pending, 0, $now, $expires)
+            ON CONFLICT (event_id, sink) DO UPDATE SET status = excluded.status, next_attempt_at = excluded.next_attempt_at, expires_at = excluded.expires_at
+            """, ("$pending", DeliveryStatus.Pending.Text()), ("$id", eventId), ("$sink", sink), ("$now", FormatTime(now)), ("$expires", FormatTime(expires))).ExecuteNonQueryAsync(cancellationToken);
 
     private const string DeliveryColumns = "d.event_id, d.sink, d.status, d.attempts, d.next_attempt_at, d.expires_at, d.delivered_at, d.last_error";
 
@@ -155,6 +181,6 @@ internal sealed class EventOutbox(StateDatabase db)
         new(r.GetString(0), StringOrNull(r, 1), r.GetString(2), ParseTime(r.GetString(3)), r.GetString(4));
 
     private static EventDelivery ReadDelivery(SqliteDataReader r, int o) => new(
-        r.GetString(o), r.GetString(o + 1), r.GetString(o + 2), r.GetInt32(o + 3), ParseTime(r.GetString(o + 4)), ParseTime(r.GetString(o + 5)),
+        r.GetString(o), r.GetString(o + 1), DeliveryText.Statuses.Parse(r.GetString(o + 2)), r.GetInt32(o + 3), ParseTime(r.GetString(o + 4)), ParseTime(r.GetString(o + 5)),
         ParseTimeOrNull(r, o + 6), StringOrNull(r, o + 7));
 }

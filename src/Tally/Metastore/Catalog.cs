@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Tally.Engine;
+using Tally.State;
 using Tally.Storage;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Metastore;
 
@@ -21,26 +23,23 @@ namespace Tally.Metastore;
 public sealed class Catalog
 {
     /// <summary>The metastore file's name inside the state directory.</summary>
-    public const string FileName = "metastore.db";
+    public const string FileName = StateDatabase.FileName;
 
-    private const int SchemaVersion = 1;
-
-    private readonly string _connectionString;
+    private readonly StateDatabase _db;
     private readonly IObjectStore _store;
     private readonly TallyOptions _options;
     private readonly TimeProvider _time;
 
-    private Catalog(string path, IObjectStore store, TallyOptions options, TimeProvider time)
+    private Catalog(StateDatabase db, IObjectStore store, TallyOptions options, TimeProvider time)
     {
-        FilePath = path;
-        _connectionString = MetastoreFile.ConnectionString(path);
+        _db = db;
         _store = store;
         _options = options;
         _time = time;
     }
 
     /// <summary>The metastore file.</summary>
-    public string FilePath { get; }
+    public string FilePath => _db.FilePath;
 
     /// <summary>The options whose databases and tables this catalog registers.</summary>
     public TallyOptions Options => _options;
@@ -55,21 +54,9 @@ public sealed class Catalog
         TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        try
-        {
-            Directory.CreateDirectory(stateDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw TallyException.InvalidArgument($"Cannot create the state directory '{stateDirectory}': {e.Message}");
-        }
-        var catalog = new Catalog(Path.Combine(Path.GetFullPath(stateDirectory), FileName), store, options, time ?? TimeProvider.System);
-        await catalog.GuardAsync(async () =>
-        {
-            await catalog.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            await catalog.RegisterTablesAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
-        }).ConfigureAwait(false);
+        var db = await StateDatabase.OpenAsync(stateDirectory, cancellationToken).ConfigureAwait(false);
+        var catalog = new Catalog(db, store, options, time ?? TimeProvider.System);
+        await catalog.RegisterTablesAsync(cancellationToken).ConfigureAwait(false);
         return catalog;
     }
 
@@ -82,13 +69,13 @@ public sealed class Catalog
     /// bytes, <paramref name="runId"/> and input fingerprint, and rediscovers the raw partitions (minutes) of its hour.
     /// A failed run wrote no tables; its hour's raw partitions are still refreshed. One transaction.
     /// </summary>
-    public Task RecordRunAsync(RunReport report, string runId, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public async Task RecordRunAsync(RunReport report, string runId, CancellationToken cancellationToken = default)
     {
         var hour = HourWindow.Parse(report.TargetHour);
         var raw = await ScanRawAsync(hour, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await _db.WriteAsync(async (connection, transaction) =>
+        {
         foreach (var table in report.Tables)
         {
             var partition = new CatalogPartition(DataLayout.HourPartitionValues(hour), DataLayout.TablePartitionPrefix(table.Table, hour),
@@ -96,39 +83,38 @@ public sealed class Catalog
             await UpsertPartitionAsync(connection, transaction, _options.AggregatedDatabase, table.Table, hour, partition, cancellationToken).ConfigureAwait(false);
         }
         await ReplaceRawPartitionsAsync(connection, transaction, hour, raw, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return 0;
-    });
+        }, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Discovers the raw table's partitions from the folders, down to the minute
     /// (<c>raw_data/year=/month=/day=/hour=/minute=</c>, padded or not), and replaces the registered ones: those of
     /// <paramref name="hour"/>, or all of them when it is null. Returns how many partitions were found.
     /// </summary>
-    public Task<int> DiscoverRawPartitionsAsync(HourWindow? hour, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public async Task<int> DiscoverRawPartitionsAsync(HourWindow? hour, CancellationToken cancellationToken = default)
     {
         var raw = await ScanRawAsync(hour, cancellationToken).ConfigureAwait(false);
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await ReplaceRawPartitionsAsync(connection, transaction, hour, raw, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await _db.WriteAsync(async (connection, transaction) =>
+        {
+            await ReplaceRawPartitionsAsync(connection, transaction, hour, raw, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }, cancellationToken).ConfigureAwait(false);
         return raw.Count;
-    });
+    }
 
     /// <summary>Every database name, sorted.</summary>
-    public Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var names = new List<string>();
         await using var reader = await Command(connection, null, "SELECT name FROM databases ORDER BY name").ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
         return (IReadOnlyList<string>)names;
-    });
+    }, cancellationToken);
 
     /// <summary>Every table with its partition count, rows (null when unknown) and bytes, sorted by database and name.</summary>
-    public Task<IReadOnlyList<CatalogTableSummary>> ListTablesAsync(CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public Task<IReadOnlyList<CatalogTableSummary>> ListTablesAsync(CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var command = Command(connection, null, """
             SELECT t.database_name, t.name, t.location, t.format, t.columns, t.partition_keys, t.updated_at,
                    count(p.location), sum(p.row_count), coalesce(sum(p.bytes), 0)
@@ -143,23 +129,21 @@ public sealed class Catalog
             tables.Add(new CatalogTableSummary(ReadTable(reader), reader.GetInt64(7), reader.IsDBNull(8) ? null : reader.GetInt64(8), reader.GetInt64(9)));
         }
         return (IReadOnlyList<CatalogTableSummary>)tables;
-    });
+    }, cancellationToken);
 
     /// <summary>The table <paramref name="database"/>.<paramref name="table"/>, or null when it is not registered.</summary>
-    public Task<CatalogTable?> FindTableAsync(string database, string table, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public Task<CatalogTable?> FindTableAsync(string database, string table, CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var command = Command(connection, null,
             "SELECT database_name, name, location, format, columns, partition_keys, updated_at FROM tables WHERE database_name = $db AND name = $name",
             ("$db", database), ("$name", table));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadTable(reader) : null;
-    });
+    }, cancellationToken);
 
     /// <summary>The registered partitions of a table, newest partition first.</summary>
-    public Task<IReadOnlyList<CatalogPartition>> ListPartitionsAsync(string database, string table, CancellationToken cancellationToken = default) => GuardAsync(async () =>
+    public Task<IReadOnlyList<CatalogPartition>> ListPartitionsAsync(string database, string table, CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
     {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         var command = Command(connection, null, """
             SELECT partition_values, location, row_count, bytes, run_id, input_fingerprint, written_at
             FROM partitions WHERE database_name = $db AND table_name = $name
@@ -176,7 +160,7 @@ public sealed class Catalog
                 ParseTime(reader.GetString(6))));
         }
         return (IReadOnlyList<CatalogPartition>)partitions;
-    });
+    }, cancellationToken);
 
     /// <summary>
     /// The tables this catalog defines from its options: the raw table (a column per declared source field, its column name
@@ -197,58 +181,6 @@ public sealed class Catalog
         return tables;
     }
 
-    private async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // WAL is a property of the file: set once, it stays for every later connection.
-        await Command(connection, null, "PRAGMA journal_mode = WAL").ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var version = Convert.ToInt32(await Command(connection, transaction, "PRAGMA user_version").ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        if (version > SchemaVersion)
-        {
-            throw TallyException.InvalidConfiguration($"The metastore '{FilePath}' has schema version {version}, newer than this Tally understands ({SchemaVersion}); upgrade Tally.");
-        }
-        if (version < 1)
-        {
-            await Command(connection, transaction, """
-                CREATE TABLE databases (
-                    name        TEXT PRIMARY KEY,
-                    created_at  TEXT NOT NULL
-                );
-                CREATE TABLE tables (
-                    database_name   TEXT NOT NULL REFERENCES databases (name),
-                    name            TEXT NOT NULL,
-                    location        TEXT NOT NULL,  -- key prefix relative to the data root
-                    format          TEXT NOT NULL,  -- parquet | json
-                    columns         TEXT NOT NULL,  -- JSON [{"name": ..., "type": ...}]
-                    partition_keys  TEXT NOT NULL,  -- JSON [{"name": ..., "type": "string"}]
-                    updated_at      TEXT NOT NULL,
-                    PRIMARY KEY (database_name, name)
-                );
-                CREATE TABLE partitions (
-                    database_name     TEXT NOT NULL,
-                    table_name        TEXT NOT NULL,
-                    partition_values  TEXT NOT NULL,  -- JSON array of strings, in partition key order
-                    partition_hour    TEXT NOT NULL,  -- the UTC hour it belongs to, 2026-11-24T13
-                    location          TEXT NOT NULL,  -- folder key relative to the data root
-                    row_count         INTEGER,        -- null when unknown
-                    bytes             INTEGER NOT NULL,
-                    run_id            TEXT,
-                    input_fingerprint TEXT,
-                    written_at        TEXT NOT NULL,
-                    PRIMARY KEY (database_name, table_name, partition_values),
-                    FOREIGN KEY (database_name, table_name) REFERENCES tables (database_name, name) ON DELETE CASCADE
-                );
-                CREATE INDEX partitions_by_hour ON partitions (database_name, table_name, partition_hour);
-                """).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        if (version != SchemaVersion)
-        {
-            await Command(connection, transaction, $"PRAGMA user_version = {SchemaVersion}").ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private async Task RegisterTablesAsync(CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
@@ -258,8 +190,8 @@ public sealed class Catalog
         // Most opens change nothing: only take the write lock when a definition is new or different.
         if (changed.Count == 0) return;
 
-        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await _db.WriteAsync(async (connection, transaction) =>
+        {
         foreach (var table in changed)
         {
             await Command(connection, transaction, "INSERT INTO databases (name, created_at) VALUES ($db, $now) ON CONFLICT DO NOTHING",
@@ -274,7 +206,8 @@ public sealed class Catalog
                 ("$columns", ColumnsJson(table.Columns)), ("$keys", ColumnsJson(table.PartitionKeys)), ("$now", FormatTime(now)))
                 .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool SameDefinition(CatalogTable a, CatalogTable b) =>
@@ -343,25 +276,6 @@ public sealed class Catalog
             .ToList();
     }
 
-    private Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
-        MetastoreFile.OpenAsync(_connectionString, cancellationToken);
-
-    /// <summary>Turns SQLite failures into one-sentence Tally errors.</summary>
-    private async Task<T> GuardAsync<T>(Func<Task<T>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (SqliteException e)
-        {
-            throw MetastoreFile.Failure(FilePath, e);
-        }
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters) =>
-        MetastoreFile.Command(connection, transaction, sql, parameters);
-
     private static CatalogTable ReadTable(SqliteDataReader reader) => new(
         reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
         ParseColumns(reader.GetString(4)), ParseColumns(reader.GetString(5)), ParseTime(reader.GetString(6)));
@@ -372,10 +286,7 @@ public sealed class Catalog
     private static IReadOnlyList<TableColumn> ParseColumns(string json) =>
         JsonSerializer.Deserialize<List<ColumnDto>>(json, JsonOptions)!.Select(c => new TableColumn(c.Name, c.Type)).ToList();
 
-    private static string FormatTime(DateTimeOffset time) => MetastoreFile.FormatTime(time);
 
-    private static DateTimeOffset ParseTime(string text) =>
-        DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

@@ -82,9 +82,10 @@ internal sealed class Backfill(HourWorkflow workflow, LateDataDetector detector)
             var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Backfill, TimeSpan.Zero, null, cancellationToken).ConfigureAwait(false);
             return result switch
             {
-                { Run: null } => End(BackfillOutcome.Held, reason: $"another run holds the hour: {result.HeldBy?.Holder}"),
-                { Succeeded: true } => End(BackfillOutcome.Succeeded, result.Run),
-                _ => End(BackfillOutcome.Failed, result.Run, $"{result.Run.Error}: {result.Run.Cause}"),
+                WorkflowResult.Held held => End(BackfillOutcome.Held, reason: $"another run holds the hour: {held.HeldBy.Holder}"),
+                WorkflowResult.Started { Succeeded: true } ran => End(BackfillOutcome.Succeeded, ran.Run),
+                WorkflowResult.Started ran => End(BackfillOutcome.Failed, ran.Run, $"{ran.Run.Error}: {ran.Run.Cause}"),
+                _ => throw new System.Diagnostics.UnreachableException(),
             };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,6 +1,7 @@
 using Tally.Engine;
 using Tally.Storage;
 using Tally.Workflow;
+using RunStatus = Tally.Workflow.RunStatus;
 
 namespace Tally.Scheduling;
 
@@ -33,13 +34,13 @@ internal sealed class LateDataDetector(IObjectStore store, RunStore runs)
     /// <summary>Whether <paramref name="hour"/>'s latest succeeded run read exactly the input there is now.</summary>
     public async Task<bool> IsUpToDateAsync(HourWindow hour, CancellationToken cancellationToken)
     {
-        var succeeded = await runs.ListAsync(hour, RunStatuses.Succeeded, 1, cancellationToken).ConfigureAwait(false);
+        var succeeded = await runs.ListAsync(hour, RunStatus.Succeeded, 1, cancellationToken).ConfigureAwait(false);
         return succeeded is [{ InputFingerprint: { } stored }] && stored == await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<RunRecord?> LastProcessedAsync(HourWindow hour, CancellationToken cancellationToken)
     {
         var recent = await runs.ListAsync(hour, null, 20, cancellationToken).ConfigureAwait(false);
-        return recent.FirstOrDefault(r => r.Status is RunStatuses.Succeeded or RunStatuses.Failed && r.InputFingerprint is not null);
+        return recent.FirstOrDefault(r => r.Status is RunStatus.Succeeded or RunStatus.Failed && r.InputFingerprint is not null);
     }
 }

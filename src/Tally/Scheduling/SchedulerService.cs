@@ -113,7 +113,7 @@ internal sealed class SchedulerService : BackgroundService
         {
             foreach (var hour in HourWindow.Range(HourWindow.Containing(now - _settings.CatchUpWindow).AddHours(-1), HourWindow.Containing(now).AddHours(1)))
             {
-                if (await _runs.ListAsync(hour, null, 1, stop).ConfigureAwait(false) is [{ Status: RunStatuses.Cancelled or RunStatuses.Abandoned }]) interrupted.Add(hour);
+                if (await _runs.ListAsync(hour, null, 1, stop).ConfigureAwait(false) is [{ Status: RunStatus.Cancelled or RunStatus.Abandoned }]) interrupted.Add(hour);
             }
         }
         var ticks = _scheduler.PlanCatchUp(now, last, _settings.CatchUpWindow, interrupted);
@@ -219,7 +219,7 @@ internal sealed class SchedulerService : BackgroundService
         // Launch calls this under its lock: return to it at once, and do the (synchronous, SQLite) work on the pool.
         await Task.Yield();
         var hour = tick.Hour;
-        var name = RunStore.TriggerName(trigger);
+        var name = trigger.Text();
         try
         {
             if (previous is not null) await previous.ConfigureAwait(false);
@@ -238,9 +238,9 @@ internal sealed class SchedulerService : BackgroundService
             try
             {
                 var result = await _workflow.RunAsync(tick.Input, trigger, TimeSpan.Zero, null, linked.Token).ConfigureAwait(false);
-                if (result.Run is not { } run) _logger.LogWarning("{Hour}: skipped ({Trigger}); another run holds it: {Holder}.", hour, name, result.HeldBy?.Holder);
-                else if (result.Succeeded) _logger.LogInformation("{Hour}: {RunId} succeeded ({Trigger}).", hour, run.RunId, name);
-                else _logger.LogError("{Hour}: {RunId} failed ({Trigger}) in {State}: {Error}: {Cause}", hour, run.RunId, name, run.FailedState, run.Error, run.Cause);
+                if (result is WorkflowResult.Held held) _logger.LogWarning("{Hour}: skipped ({Trigger}); another run holds it: {Holder}.", hour, name, held.HeldBy.Holder);
+                else if (result is WorkflowResult.Started { Succeeded: true, Run: var ok }) _logger.LogInformation("{Hour}: {RunId} succeeded ({Trigger}).", hour, ok.RunId, name);
+                else if (result is WorkflowResult.Started { Run: var run }) _logger.LogError("{Hour}: {RunId} failed ({Trigger}) in {State}: {Error}: {Cause}", hour, run.RunId, name, run.FailedState, run.Error, run.Cause);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stop.IsCancellationRequested)
             {
@@ -281,11 +281,11 @@ internal sealed class SchedulerService : BackgroundService
     /// <summary>The workflow records a cancelled run as <c>Tally.Cancelled</c>; a timeout says so instead.</summary>
     private async Task RecordTimeoutAsync(HourWindow hour)
     {
-        if (await _runs.ListAsync(hour, null, 1, CancellationToken.None).ConfigureAwait(false) is [{ Status: RunStatuses.Cancelled } run])
+        if (await _runs.ListAsync(hour, null, 1, CancellationToken.None).ConfigureAwait(false) is [{ Status: RunStatus.Cancelled } run])
         {
             await _runs.FinishAsync(run with
             {
-                Error = "Tally.Timeout",
+                Error = TallyException.ErrorName(TallyErrorKind.Timeout),
                 Cause = $"The run was cancelled after the run timeout (Schedule:RunTimeout) of {_settings.RunTimeout}.",
             }, CancellationToken.None).ConfigureAwait(false);
         }

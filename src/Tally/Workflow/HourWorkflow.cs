@@ -9,12 +9,6 @@ using Tally.Storage;
 
 namespace Tally.Workflow;
 
-/// <summary>How a workflow run ended, or, when <see cref="Run"/> is null, the live run that held the hour's lease.</summary>
-internal sealed record WorkflowResult(RunRecord? Run, RunReport? Report, StoredEvent? Event, HourLease? HeldBy)
-{
-    public bool Succeeded => Run?.Status == RunStatuses.Succeeded;
-}
-
 /// <summary>
 /// The hourly workflow, the same states as the Step Functions state machine:
 /// <c>ComputeTargetHour → AggregateHour → Succeeded</c>, or on failure <c>FormatFailure → PublishFailureEvent → Failed</c>.
@@ -43,7 +37,7 @@ internal sealed class HourWorkflow(
 
     /// <summary>
     /// Runs the workflow for <paramref name="input"/>. When another live run holds the hour, waits up to
-    /// <paramref name="waitForLease"/> for it to end, then returns a result whose <see cref="WorkflowResult.HeldBy"/> names it.
+    /// <paramref name="waitForLease"/> for it to end, then returns <see cref="WorkflowResult.Held"/> naming it.
     /// </summary>
     /// <exception cref="TallyException">InvalidArgument for a bad input; Transient when the metastore fails.</exception>
     /// <exception cref="OperationCanceledException">When cancelled; the run is then recorded as cancelled.</exception>
@@ -57,22 +51,25 @@ internal sealed class HourWorkflow(
             var now = time.GetUtcNow();
             await runs.MarkAbandonedAsync(now, cancellationToken).ConfigureAwait(false);
             var runId = Catalog.NewRunId(time);
-            var run = new RunRecord(runId, hour, trigger, input, RunStatuses.Running,
-                $"{runId} pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
+            var run = new RunRecord
+            {
+                RunId = runId, TargetHour = hour, Trigger = trigger, Input = input, Status = RunStatus.Running,
+                Holder = $"{runId} pid {Environment.ProcessId} on {Environment.MachineName}", StartedAt = now,
+            };
             var (started, heldBy) = await runs.TryStartAsync(run, time, settings.Lease.Ttl, cancellationToken).ConfigureAwait(false);
             if (started is not null) return await ExecuteAsync(started, progress, cancellationToken).ConfigureAwait(false);
-            if (time.GetUtcNow() >= deadline) return new WorkflowResult(null, null, null, heldBy!);
+            if (heldBy is not null && time.GetUtcNow() >= deadline) return new WorkflowResult.Held(heldBy);
             var pause = TimeSpan.FromMilliseconds(Math.Min(500, Math.Max(1, (deadline - time.GetUtcNow()).TotalMilliseconds)));
             await Task.Delay(pause, time, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<WorkflowResult> ExecuteAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
+    private async Task<WorkflowResult.Started> ExecuteAsync(RunRecord run, IProgress<RunProgress>? progress, CancellationToken cancellationToken)
     {
         // Not cancellable: the run is recorded as running now, and only the try below records a cancellation (a stop that
         // came in here left the run running until its lease expired).
         var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, CancellationToken.None).ConfigureAwait(false);
-        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
         using var leaseLost = new CancellationTokenSource();
         using var work = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, leaseLost.Token);
@@ -85,12 +82,12 @@ internal sealed class HourWorkflow(
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            outcome = Outcome.Failure(AggregateHourState, "Tally.LeaseLost",
+            outcome = Outcome.Failure(AggregateHourState, ErrorName(TallyErrorKind.LeaseLost),
                 $"The run lost the lease of {run.TargetHour} (its heartbeat could not renew it within {settings.Lease.Ttl.TotalSeconds:0} s), so it stopped.", null, 0);
         }
         catch (OperationCanceledException)
         {
-            await runs.FinishAsync(run with { Status = RunStatuses.Cancelled, EndedAt = time.GetUtcNow(), Error = "Tally.Cancelled", Cause = "The run was cancelled." },
+            await runs.FinishAsync(run with { Status = RunStatus.Cancelled, EndedAt = time.GetUtcNow(), Error = ErrorName(TallyErrorKind.Cancelled), Cause = "The run was cancelled." },
                 CancellationToken.None).ConfigureAwait(false);
             throw;
         }
@@ -100,37 +97,37 @@ internal sealed class HourWorkflow(
             await heartbeat.ConfigureAwait(false);
         }
 
-        var counters = Counters(outcome.Report, outcome.Attempts);
-        if (outcome.Error is null)
+        var counters = RunCounters.Of(outcome.Report, outcome.Attempts);
+        if (outcome is { Error: null, Report: { } report })
         {
             StoredEvent? published = null;
             if (settings.Events.PublishSuccess)
             {
                 // The tables are written: a stop now must not leave the run unrecorded, so this runs to its end.
                 published = await PublishAsync(run, PublishSuccessEventState, EventEnvelope.SucceededDetailType,
-                    Detail(run, RunStatuses.Succeeded, null, null, null, counters), CancellationToken.None).ConfigureAwait(false);
+                    Detail(run, RunStatus.Succeeded, null, null, null, counters), CancellationToken.None).ConfigureAwait(false);
             }
             var succeeded = run with
             {
-                Status = RunStatuses.Succeeded, EndedAt = time.GetUtcNow(), Counters = counters.ToJsonString(),
-                Outputs = JsonSerializer.Serialize(outcome.Report!.Tables), InputFingerprint = outcome.Report.InputFingerprint,
+                Status = RunStatus.Succeeded, EndedAt = time.GetUtcNow(), Counters = counters,
+                Outputs = report.Tables, InputFingerprint = report.InputFingerprint,
             };
             await runs.FinishAsync(succeeded, CancellationToken.None).ConfigureAwait(false);
-            return new WorkflowResult(succeeded, outcome.Report, published, null);
+            return new WorkflowResult.Started(succeeded, report, published);
         }
 
         // FormatFailure: the error and cause as the state machine's Catch passes them on.
         step = await runs.StartStepAsync(run.RunId, FormatFailureState, 1, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-        var detail = Detail(run, RunStatuses.Failed, outcome.FailedState, outcome.Error, outcome.Cause, counters);
-        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        var detail = Detail(run, RunStatus.Failed, outcome.FailedState, outcome.Error, outcome.Cause, counters);
+        await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         var stored = await PublishAsync(run, PublishFailureEventState, EventEnvelope.FailedDetailType, detail, CancellationToken.None).ConfigureAwait(false);
         var failed = run with
         {
-            Status = RunStatuses.Failed, EndedAt = time.GetUtcNow(), FailedState = outcome.FailedState, Error = outcome.Error, Cause = outcome.Cause,
-            Counters = counters.ToJsonString(), Outputs = "[]", InputFingerprint = outcome.Report?.InputFingerprint,
+            Status = RunStatus.Failed, EndedAt = time.GetUtcNow(), FailedState = outcome.FailedState, Error = outcome.Error, Cause = outcome.Cause,
+            Counters = counters, Outputs = [], InputFingerprint = outcome.Report?.InputFingerprint,
         };
         await runs.FinishAsync(failed, CancellationToken.None).ConfigureAwait(false);
-        return new WorkflowResult(failed, outcome.Report, stored, null);
+        return new WorkflowResult.Started(failed, outcome.Report, stored);
     }
 
     /// <summary>
@@ -149,27 +146,27 @@ internal sealed class HourWorkflow(
                 var report = await job.RunAsync(run.TargetHour, progress, cancellationToken).ConfigureAwait(false);
                 if (report.Status == Engine.RunStatus.Failed)
                 {
-                    await runs.EndStepAsync(run.RunId, step, "failed", report.Error, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                    await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, report.Error, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     return Outcome.Failure(AggregateHourState, ErrorName(TallyErrorKind.DataError), report.Error ?? "The run failed.", report, attempt);
                 }
                 await catalog.RecordRunAsync(report, run.RunId, cancellationToken).ConfigureAwait(false);
-                await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 return new Outcome(report, null, null, null, attempt);
             }
             catch (TallyException e) when (e.IsTransient && attempt < retry.MaxAttempts)
             {
-                await runs.EndStepAsync(run.RunId, step, "retrying", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await runs.EndStepAsync(run.RunId, step, StepOutcome.Retrying, e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 await Task.Delay(RetryDelay(attempt), time, cancellationToken).ConfigureAwait(false);
             }
             catch (TallyException e)
             {
-                await runs.EndStepAsync(run.RunId, step, "failed", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 var cause = e.IsTransient && attempt > 1 ? $"{e.Message} (after {attempt} attempts)" : e.Message;
                 return Outcome.Failure(AggregateHourState, ErrorName(e.Kind), cause, null, attempt);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                await runs.EndStepAsync(run.RunId, step, "failed", e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 return Outcome.Failure(AggregateHourState, e.GetType().FullName ?? e.GetType().Name, e.Message, null, attempt);
             }
         }
@@ -224,11 +221,11 @@ internal sealed class HourWorkflow(
         var step = await runs.StartStepAsync(run.RunId, state, 1, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         var envelope = EventEnvelope.Create(detailType, detail, settings.Events.Account, settings.Events.Region, time.GetUtcNow());
         var stored = await outbox.StoreAsync(envelope, run.RunId, sinks, time.GetUtcNow(), settings.Events.Delivery.Expiry, cancellationToken).ConfigureAwait(false);
-        await runs.EndStepAsync(run.RunId, step, "succeeded", null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         return stored;
     }
 
-    private static JsonObject Detail(RunRecord run, string status, string? failedState, string? error, string? cause, JsonObject counters)
+    private static JsonObject Detail(RunRecord run, RunStatus status, string? failedState, string? error, string? cause, RunCounters counters)
     {
         JsonNode? input;
         try
@@ -245,26 +242,15 @@ internal sealed class HourWorkflow(
             ["run_id"] = run.RunId,
             ["execution"] = run.RunId,
             ["state_machine"] = StateMachine,
-            ["trigger"] = RunStore.TriggerName(run.Trigger),
-            ["status"] = status,
+            ["trigger"] = run.Trigger.Text(),
+            ["status"] = status.Text(),
             ["failed_state"] = failedState,
             ["error"] = error,
             ["cause"] = cause,
             ["input"] = input,
-            ["counters"] = counters.DeepClone(),
+            ["counters"] = counters.ToJson(),
         };
     }
-
-    private static JsonObject Counters(RunReport? report, int attempts) => new()
-    {
-        ["records"] = report?.Records ?? 0,
-        ["rejected"] = report?.Rejected ?? 0,
-        ["outside_window"] = report?.OutsideWindow ?? 0,
-        ["files"] = report?.Files ?? 0,
-        ["bytes"] = report?.Bytes ?? 0,
-        ["duration_ms"] = report?.DurationMs ?? 0,
-        ["attempts"] = attempts,
-    };
 
     private sealed record Outcome(RunReport? Report, string? FailedState, string? Error, string? Cause, int Attempts)
     {

@@ -1,10 +1,11 @@
 using System.Globalization;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Workflow;
 
 /// <summary>The latest run of one hour, and how many runs the hour had.</summary>
-internal sealed record HourSummary(HourWindow Hour, string RunId, string Status, RunTrigger Trigger, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Runs);
+internal sealed record HourSummary(HourWindow Hour, string RunId, RunStatus Status, RunTrigger Trigger, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Runs);
 
 /// <summary>Totals over the whole run history, for <c>/metrics</c>.</summary>
 /// <param name="Durations">Seconds from start to end of every ended run.</param>
@@ -27,7 +28,7 @@ internal sealed class RunStatistics(StateDatabase db)
         var hours = new List<HourSummary>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            hours.Add(new HourSummary(HourWindow.Parse(reader.GetString(0)), reader.GetString(1), reader.GetString(2), RunStore.ParseTrigger(reader.GetString(3)),
+            hours.Add(new HourSummary(HourWindow.Parse(reader.GetString(0)), reader.GetString(1), RunText.Statuses.Parse(reader.GetString(2)), RunText.Triggers.Parse(reader.GetString(3)),
                 ParseTime(reader.GetString(4)), ParseTimeOrNull(reader, 5), reader.GetInt32(6)));
         }
         return (IReadOnlyList<HourSummary>)hours;

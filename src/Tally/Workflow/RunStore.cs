@@ -1,51 +1,8 @@
 using Microsoft.Data.Sqlite;
-using static Tally.Workflow.StateDatabase;
+using Tally.State;
+using static Tally.State.StateDatabase;
 
 namespace Tally.Workflow;
-
-/// <summary>What started a run.</summary>
-internal enum RunTrigger
-{
-    Manual,
-    Schedule,
-    CatchUp,
-    LateData,
-    Backfill,
-}
-
-/// <summary>The statuses a run goes through: <c>running</c>, then one of the others.</summary>
-internal static class RunStatuses
-{
-    public const string Running = "running";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-    /// <summary>Its process died (or lost its lease) while it ran; set by the next process that noticed.</summary>
-    public const string Abandoned = "abandoned";
-    public const string Cancelled = "cancelled";
-
-    public static readonly string[] All = [Running, Succeeded, Failed, Abandoned, Cancelled];
-}
-
-/// <summary>One run of the workflow as recorded in the metastore.</summary>
-/// <param name="Counters">JSON object: records, rejected, outside_window, files, bytes, duration_ms, attempts.</param>
-/// <param name="Outputs">JSON array of the tables written: table, rows, location, key, bytes.</param>
-internal sealed record RunRecord(
-    string RunId, HourWindow TargetHour, RunTrigger Trigger, string Input, string Status, string Holder,
-    DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string? FailedState, string? Error, string? Cause,
-    string? Counters, string? Outputs, string? InputFingerprint);
-
-/// <summary>One state of a run (one attempt of it, for AggregateHour).</summary>
-internal sealed record RunStep(int Seq, string State, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, string Outcome, string? Error);
-
-/// <summary>Who holds the lease of an hour, and until when unless renewed.</summary>
-internal sealed record HourLease(string RunId, string Holder, int Pid, string Host, DateTimeOffset ExpiresAt)
-{
-    /// <summary>
-    /// Whether the holder may still be running: its lease has not expired and, when it runs on this host, its process
-    /// still exists (so a killed run is noticed at once on the same machine, and after the lease's TTL elsewhere).
-    /// </summary>
-    public bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !LocalProcess.IsRunning(Pid));
-}
 
 /// <summary>
 /// Run history and hour leases in the metastore. At most one run of an hour holds its lease at a time, across processes:
@@ -80,8 +37,8 @@ internal sealed class RunStore(StateDatabase db)
         await Command(c, t, """
             INSERT INTO runs (run_id, target_hour, trigger, input, status, holder, started_at)
             VALUES ($run, $hour, $trigger, $input, $status, $holder, $now)
-            """, ("$run", run.RunId), ("$hour", run.TargetHour.ToString()), ("$trigger", TriggerName(run.Trigger)), ("$input", run.Input),
-            ("$status", RunStatuses.Running), ("$holder", run.Holder), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            """, ("$run", run.RunId), ("$hour", run.TargetHour.ToString()), ("$trigger", run.Trigger.Text()), ("$input", run.Input),
+            ("$status", RunStatus.Running.Text()), ("$holder", run.Holder), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return (run, null);
     }, cancellationToken);
 
@@ -100,15 +57,15 @@ internal sealed class RunStore(StateDatabase db)
     {
         var seq = Convert.ToInt32(await Command(c, t, "SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = $run", ("$run", runId))
             .ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-        await Command(c, t, "INSERT INTO run_steps (run_id, seq, state, attempt, started_at, outcome) VALUES ($run, $seq, $state, $attempt, $now, 'running')",
-            ("$run", runId), ("$seq", seq), ("$state", state), ("$attempt", attempt), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, "INSERT INTO run_steps (run_id, seq, state, attempt, started_at, outcome) VALUES ($run, $seq, $state, $attempt, $now, $outcome)",
+            ("$outcome", StepOutcome.Running.Text()), ("$run", runId), ("$seq", seq), ("$state", state), ("$attempt", attempt), ("$now", FormatTime(now))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return seq;
     }, cancellationToken);
 
-    /// <summary>Records how a state (attempt) ended: <c>succeeded</c>, <c>failed</c> or <c>retrying</c>.</summary>
-    public Task EndStepAsync(string runId, int seq, string outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    /// <summary>Records how a state (attempt) ended: succeeded, failed or retrying.</summary>
+    public Task EndStepAsync(string runId, int seq, StepOutcome outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
         await Command(c, t, "UPDATE run_steps SET ended_at = $now, outcome = $outcome, error = $error WHERE run_id = $run AND seq = $seq",
-            ("$now", FormatTime(now)), ("$outcome", outcome), ("$error", error), ("$run", runId), ("$seq", seq)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false),
+            ("$now", FormatTime(now)), ("$outcome", outcome.Text()), ("$error", error), ("$run", runId), ("$seq", seq)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false),
         cancellationToken);
 
     /// <summary>Records a run's end (status, error, counters, outputs) and releases its lease, in one transaction.</summary>
@@ -118,8 +75,9 @@ internal sealed class RunStore(StateDatabase db)
             UPDATE runs SET status = $status, ended_at = $ended, failed_state = $state, error = $error, cause = $cause,
                 counters = $counters, outputs = $outputs, input_fingerprint = $fingerprint
             WHERE run_id = $run
-            """, ("$status", run.Status), ("$ended", run.EndedAt is { } e ? FormatTime(e) : null), ("$state", run.FailedState),
-            ("$error", run.Error), ("$cause", run.Cause), ("$counters", run.Counters), ("$outputs", run.Outputs),
+            """, ("$status", run.Status.Text()), ("$ended", run.EndedAt is { } e ? FormatTime(e) : null), ("$state", run.FailedState),
+            ("$error", run.Error), ("$cause", run.Cause), ("$counters", run.Counters?.ToJson().ToJsonString()),
+            ("$outputs", run.Outputs is { } outputs ? RunJson.Outputs(outputs) : null),
             ("$fingerprint", run.InputFingerprint), ("$run", run.RunId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await Command(c, t, "DELETE FROM leases WHERE target_hour = $hour AND run_id = $run", ("$hour", run.TargetHour.ToString()), ("$run", run.RunId))
             .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -137,8 +95,8 @@ internal sealed class RunStore(StateDatabase db)
             var list = new List<(string RunId, HourLease? Lease)>();
             await using var reader = await Command(c, null, """
                 SELECT r.run_id, l.run_id, l.holder, l.pid, l.host, l.expires_at
-                FROM runs r LEFT JOIN leases l ON l.run_id = r.run_id WHERE r.status = 'running'
-                """).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                FROM runs r LEFT JOIN leases l ON l.run_id = r.run_id WHERE r.status = $running
+                """, ("$running", RunStatus.Running.Text())).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 list.Add((reader.GetString(0), reader.IsDBNull(1) ? null
@@ -163,13 +121,13 @@ internal sealed class RunStore(StateDatabase db)
     }
 
     /// <summary>Runs, newest first, optionally of one hour and/or one status.</summary>
-    public Task<IReadOnlyList<RunRecord>> ListAsync(HourWindow? hour, string? status, int limit, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    public Task<IReadOnlyList<RunRecord>> ListAsync(HourWindow? hour, RunStatus? status, int limit, CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         var command = Command(c, null, $"""
             SELECT {RunColumns} FROM runs
             WHERE ($hour IS NULL OR target_hour = $hour) AND ($status IS NULL OR status = $status)
             ORDER BY started_at DESC, run_id DESC LIMIT $limit
-            """, ("$hour", hour?.ToString()), ("$status", status), ("$limit", limit));
+            """, ("$hour", hour?.ToString()), ("$status", status?.Text()), ("$limit", limit));
         var runs = new List<RunRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) runs.Add(ReadRun(reader));
@@ -183,7 +141,7 @@ internal sealed class RunStore(StateDatabase db)
     public Task<DateTimeOffset?> LastScheduledTimeAsync(CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         var command = Command(c, null, "SELECT input FROM runs WHERE trigger IN ($schedule, $catchUp) ORDER BY started_at DESC, run_id DESC LIMIT 200",
-            ("$schedule", TriggerName(RunTrigger.Schedule)), ("$catchUp", TriggerName(RunTrigger.CatchUp)));
+            ("$schedule", RunTrigger.Schedule.Text()), ("$catchUp", RunTrigger.CatchUp.Text()));
         DateTimeOffset? last = null;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -216,41 +174,44 @@ internal sealed class RunStore(StateDatabase db)
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             steps.Add(new RunStep(reader.GetInt32(0), reader.GetString(1), reader.GetInt32(2), ParseTime(reader.GetString(3)),
-                ParseTimeOrNull(reader, 4), reader.GetString(5), StringOrNull(reader, 6)));
+                ParseTimeOrNull(reader, 4), RunText.Outcomes.Parse(reader.GetString(5)), StringOrNull(reader, 6)));
         }
         return (IReadOnlyList<RunStep>)steps;
     }, cancellationToken);
 
-    public static string TriggerName(RunTrigger trigger) => trigger switch
-    {
-        RunTrigger.Manual => "manual",
-        RunTrigger.Schedule => "schedule",
-        RunTrigger.CatchUp => "catch-up",
-        RunTrigger.LateData => "late-data",
-        RunTrigger.Backfill => "backfill",
-        _ => throw new ArgumentOutOfRangeException(nameof(trigger)),
-    };
-
-    internal static RunTrigger ParseTrigger(string text) =>
-        Enum.GetValues<RunTrigger>().FirstOrDefault(t => TriggerName(t) == text, RunTrigger.Manual);
-
     private const string RunColumns =
         "run_id, target_hour, trigger, input, status, holder, started_at, ended_at, failed_state, error, cause, counters, outputs, input_fingerprint";
 
-    private static RunRecord ReadRun(SqliteDataReader r) => new(
-        r.GetString(0), HourWindow.Parse(r.GetString(1)), ParseTrigger(r.GetString(2)), r.GetString(3), r.GetString(4), r.GetString(5),
-        ParseTime(r.GetString(6)), ParseTimeOrNull(r, 7), StringOrNull(r, 8), StringOrNull(r, 9), StringOrNull(r, 10),
-        StringOrNull(r, 11), StringOrNull(r, 12), StringOrNull(r, 13));
+    /// <summary>A row of <see cref="RunColumns"/>; the counters and outputs are parsed from their JSON here, at the storage edge.</summary>
+    private static RunRecord ReadRun(SqliteDataReader r) => new()
+    {
+        RunId = r.GetString(0),
+        TargetHour = HourWindow.Parse(r.GetString(1)),
+        Trigger = RunText.Triggers.Parse(r.GetString(2)),
+        Input = r.GetString(3),
+        Status = RunText.Statuses.Parse(r.GetString(4)),
+        Holder = r.GetString(5),
+        StartedAt = ParseTime(r.GetString(6)),
+        EndedAt = ParseTimeOrNull(r, 7),
+        FailedState = StringOrNull(r, 8),
+        Error = StringOrNull(r, 9),
+        Cause = StringOrNull(r, 10),
+        Counters = StringOrNull(r, 11) is { } counters ? RunCounters.FromJson(counters) : null,
+        Outputs = StringOrNull(r, 12) is { } outputs ? RunJson.ParseOutputs(outputs) : null,
+        InputFingerprint = StringOrNull(r, 13),
+    };
 
     private static async Task<bool> AbandonAsync(SqliteConnection c, SqliteTransaction t, string runId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var changed = await Command(c, t, """
-            UPDATE runs SET status = 'abandoned', ended_at = $now,
-                error = 'Tally.Abandoned', cause = 'The process running it stopped (killed or crashed) before it ended; detected at ' || $now || '.'
-            WHERE run_id = $run AND status = 'running'
-            """, ("$now", FormatTime(now)), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await Command(c, t, "UPDATE run_steps SET outcome = 'abandoned', ended_at = $now WHERE run_id = $run AND outcome = 'running'",
-            ("$now", FormatTime(now)), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            UPDATE runs SET status = $abandoned, ended_at = $now, error = $error,
+                cause = 'The process running it stopped (killed or crashed) before it ended; detected at ' || $now || '.'
+            WHERE run_id = $run AND status = $running
+            """, ("$abandoned", RunStatus.Abandoned.Text()), ("$error", TallyException.ErrorName(TallyErrorKind.Abandoned)),
+            ("$running", RunStatus.Running.Text()), ("$now", FormatTime(now)), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await Command(c, t, "UPDATE run_steps SET outcome = $abandoned, ended_at = $now WHERE run_id = $run AND outcome = $running",
+            ("$abandoned", StepOutcome.Abandoned.Text()), ("$running", StepOutcome.Running.Text()), ("$now", FormatTime(now)), ("$run", runId))
+            .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await Command(c, t, "DELETE FROM leases WHERE run_id = $run", ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return changed == 1;
     }

@@ -42,10 +42,10 @@ public sealed class EventDeliveryTests : IDisposable
         Assert.Equal(Hmac(received.Body), received.Signature);
         var envelope = EventEnvelope.Parse(Encoding.UTF8.GetString(received.Body));
         Assert.Equal("Tally aggregation failed", envelope.DetailType);
-        Assert.Equal(run.Run!.RunId, envelope.Detail["run_id"]!.GetValue<string>());
+        Assert.Equal(run.Started().Run!.RunId, envelope.Detail["run_id"]!.GetValue<string>());
         Assert.Equal("Tally.DataError", envelope.Detail["error"]!.GetValue<string>());
         Assert.Equal(envelope.Id, received.EventId);
-        Assert.Equal(run.Event!.Body, Encoding.UTF8.GetString(received.Body)); // byte for byte what was stored
+        Assert.Equal(run.Started().Event!.Body, Encoding.UTF8.GetString(received.Body)); // byte for byte what was stored
 
         // A later dispatch (the next process) does not deliver it again.
         await (await DispatcherAsync(receiver.Url)).DispatchAsync(TimeSpan.Zero, CancellationToken.None);
@@ -67,9 +67,9 @@ public sealed class EventDeliveryTests : IDisposable
         Assert.Equal(0, down.Delivered);
         Assert.True(down.PendingLeft);
         var (_, outbox) = await _h.OpenStateAsync();
-        var attempts = await outbox.AttemptsAsync(run.Event!.EventId, CancellationToken.None);
+        var attempts = await outbox.AttemptsAsync(run.Started().Event!.EventId, CancellationToken.None);
         Assert.True(attempts.Count >= 2, $"{attempts.Count} attempt(s)");
-        Assert.All(attempts, a => Assert.Equal("failed", a.Outcome));
+        Assert.All(attempts, a => Assert.Equal("failed", a.Outcome.Text()));
 
         // It answers 503 for a while: still not delivered.
         await using var back = await Receiver.StartAsync(port);
@@ -78,7 +78,7 @@ public sealed class EventDeliveryTests : IDisposable
         var refused = await (await DispatcherAsync(url)).DispatchAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);
         Assert.Equal(0, refused.Delivered);
         Assert.NotEmpty(back.Received);
-        Assert.Contains("503", (await outbox.DeliveriesAsync(run.Event.EventId, CancellationToken.None)).Single().LastError);
+        Assert.Contains("503", (await outbox.DeliveriesAsync(run.Started().Event!.EventId, CancellationToken.None)).Single().LastError);
 
         // Back for good; a new dispatcher (a new process after a restart) delivers it, once.
         back.StatusCode = 200;
@@ -89,7 +89,7 @@ public sealed class EventDeliveryTests : IDisposable
         var accepted = back.Received.Skip(rejectedTries).ToList();
         Assert.Single(accepted);
         Assert.Equal(Hmac(accepted[0].Body), accepted[0].Signature);
-        Assert.Equal("delivered", (await outbox.DeliveriesAsync(run.Event.EventId, CancellationToken.None)).Single().Status);
+        Assert.Equal("delivered", (await outbox.DeliveriesAsync(run.Started().Event!.EventId, CancellationToken.None)).Single().Status.Text());
 
         // Nothing was delivered that was not stored first.
         Assert.All(back.Received, r => Assert.True(EventExists(r.EventId!)));
@@ -105,11 +105,11 @@ public sealed class EventDeliveryTests : IDisposable
         await (await DispatcherAsync(receiver.Url)).DispatchAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
         var (_, outbox) = await _h.OpenStateAsync();
 
-        Assert.True(await outbox.RequeueAsync(run.Event!.EventId, ["webhook"], DateTimeOffset.UtcNow, TimeSpan.FromHours(1), CancellationToken.None));
+        Assert.True(await outbox.RequeueAsync(run.Started().Event!.EventId, ["webhook"], DateTimeOffset.UtcNow, TimeSpan.FromHours(1), CancellationToken.None));
         await (await DispatcherAsync(receiver.Url)).DispatchAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
 
         Assert.Equal(2, receiver.Received.Count);
-        Assert.All(receiver.Received, r => Assert.Equal(run.Event.EventId, r.EventId));
+        Assert.All(receiver.Received, r => Assert.Equal(run.Started().Event!.EventId, r.EventId));
         Assert.False(await outbox.RequeueAsync("no-such-event", ["webhook"], DateTimeOffset.UtcNow, TimeSpan.FromHours(1), CancellationToken.None));
     }
 
@@ -126,7 +126,7 @@ public sealed class EventDeliveryTests : IDisposable
 
         Assert.Equal(1, summary.Expired);
         var (_, outbox) = await _h.OpenStateAsync();
-        Assert.Equal("expired", (await outbox.DeliveriesAsync(run.Event!.EventId, CancellationToken.None)).Single().Status);
+        Assert.Equal("expired", (await outbox.DeliveriesAsync(run.Started().Event!.EventId, CancellationToken.None)).Single().Status.Text());
     }
 
     [Fact]
@@ -134,15 +134,15 @@ public sealed class EventDeliveryTests : IDisposable
     {
         var run = await FailingRunAsync();
         var (_, outbox) = await _h.OpenStateAsync();
-        await outbox.RequeueAsync(run.Event!.EventId, ["file", "log"], DateTimeOffset.UtcNow, TimeSpan.FromHours(1), CancellationToken.None);
+        await outbox.RequeueAsync(run.Started().Event!.EventId, ["file", "log"], DateTimeOffset.UtcNow, TimeSpan.FromHours(1), CancellationToken.None);
         var path = Path.Combine(_h.Data.Root, "events", "events.jsonl");
         var log = new StringWriter();
         var dispatcher = new EventDispatcher(outbox, [new FileSink(path), new LogSink(log)], _h.Settings.Events.Delivery, TimeProvider.System);
 
         await dispatcher.DispatchAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
 
-        Assert.Equal([run.Event.Body], File.ReadAllLines(path));
-        Assert.Contains($"event {run.Event.EventId} Tally aggregation failed run {run.Run!.RunId}: Tally.DataError:", log.ToString());
+        Assert.Equal([run.Started().Event!.Body], File.ReadAllLines(path));
+        Assert.Contains($"event {run.Started().Event!.EventId} Tally aggregation failed run {run.Started().Run!.RunId}: Tally.DataError:", log.ToString());
     }
 
     private bool EventExists(string eventId) =>

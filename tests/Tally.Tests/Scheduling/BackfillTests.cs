@@ -94,7 +94,7 @@ public sealed class BackfillTests : IDisposable
 
         Assert.Equal([BackfillOutcome.Succeeded, BackfillOutcome.Failed, BackfillOutcome.Succeeded], summary.Hours.Select(h => h.Outcome));
         var failed = summary.Hours[1];
-        Assert.Equal(RunStatuses.Failed, failed.Run!.Status);
+        Assert.Equal(RunStatus.Failed, failed.Run!.Status);
         Assert.Contains("reject", failed.Reason, StringComparison.OrdinalIgnoreCase);
         AssertTablesMatchTheOracle(From);
         AssertTablesMatchTheOracle(From.AddHours(2));
@@ -119,7 +119,7 @@ public sealed class BackfillTests : IDisposable
             summary.Hours.Select(h => h.Outcome));
         var runs = Runs();
         Assert.Contains(("2026-11-01T00", "backfill", "succeeded"), runs);
-        Assert.DoesNotContain(runs, r => r.Status == RunStatuses.Running);
+        Assert.DoesNotContain(runs, r => r.Status == "running");
         Assert.DoesNotContain(runs, r => r.Hour is "2026-11-01T02" or "2026-11-01T03");
     }
 

@@ -46,8 +46,8 @@ public sealed class FullDiskTests : IDisposable
         await GenerateAsync(Earlier, 2_000);
         await GenerateAsync(Hour, 2_000);
         var workflow = await _h.WorkflowAsync();
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Earlier), RunTrigger.Manual)).Succeeded);
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Succeeded);
+        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Earlier), RunTrigger.Manual)).Started().Succeeded);
+        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
         var before = Snapshot(DataLayout.AggregatedPrefix);
         var partitions = Partitions();
         await GenerateAsync(Hour, 3_000); // the hour's input changes: more hits, more rows to write
@@ -59,16 +59,16 @@ public sealed class FullDiskTests : IDisposable
 
         var full = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.Equal(RunStatuses.Failed, full.Run!.Status);
-        Assert.Equal("Tally.Transient", full.Run.Error);
-        Assert.Matches($"Cannot write '{Regex.Escape(_h.Data.PathOf(DataLayout.AggregatedPrefix))}/hits_by_[a-z_]+/year=2026/month=11/day=24/hour=13/part-00000\\.(json|parquet)': the disk is full", full.Run.Cause);
+        Assert.Equal(RunStatus.Failed, full.Started().Run!.Status);
+        Assert.Equal("Tally.Transient", full.Started().Run.Error);
+        Assert.Matches($"Cannot write '{Regex.Escape(_h.Data.PathOf(DataLayout.AggregatedPrefix))}/hits_by_[a-z_]+/year=2026/month=11/day=24/hour=13/part-00000\\.(json|parquet)': the disk is full", full.Started().Run.Cause);
         AssertSameFiles(before, Snapshot(DataLayout.AggregatedPrefix)); // no table replaced, no temporary file left
         Assert.Equal(partitions, Partitions());
 
         _disk.Empty();
         var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.True(freed.Succeeded, freed.Run?.Cause);
+        Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
         using var oracle = new DuckDbOracle();
         foreach (var spec in AggregationSpec.Defaults)
         {
@@ -84,7 +84,7 @@ public sealed class FullDiskTests : IDisposable
         await GenerateAsync(Hour, 2_000);
         _h.Data.WriteRaw(Hour, 7, "bad.json", "not json\n");
         var workflow = await _h.WorkflowAsync();
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Succeeded);
+        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
         var tables = Snapshot(DataLayout.AggregatedPrefix);
         var quarantine = Snapshot(DataLayout.QuarantinePrefix);
         Assert.Single(quarantine);
@@ -93,17 +93,17 @@ public sealed class FullDiskTests : IDisposable
 
         var full = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.Equal(RunStatuses.Failed, full.Run!.Status);
-        Assert.Contains($"Cannot write '{_h.Data.PathOf(DataLayout.QuarantineFile(Hour))}': the disk is full", full.Run.Cause);
+        Assert.Equal(RunStatus.Failed, full.Started().Run!.Status);
+        Assert.Contains($"Cannot write '{_h.Data.PathOf(DataLayout.QuarantineFile(Hour))}': the disk is full", full.Started().Run.Cause);
         AssertSameFiles(tables, Snapshot(DataLayout.AggregatedPrefix)); // the tables are written with the quarantine or not at all
         AssertSameFiles(quarantine, Snapshot(DataLayout.QuarantinePrefix));
 
         _disk.Empty();
         var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.True(freed.Succeeded, freed.Run?.Cause);
+        Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
         Assert.Equal(2, File.ReadAllLines(_h.Data.PathOf(DataLayout.QuarantineFile(Hour))).Count(l => l.Length > 0));
-        Assert.Equal(2_050, freed.Report!.Records);
+        Assert.Equal(2_050, freed.Started().Report!.Records);
         Assert.DoesNotContain(_h.Data.AllFiles(DataLayout.QuarantinePrefix), f => Path.GetFileName(f).StartsWith('.') && !f.EndsWith("/.filler", StringComparison.Ordinal));
     }
 
@@ -114,7 +114,7 @@ public sealed class FullDiskTests : IDisposable
         await GenerateAsync(Hour, 2_000);
         var workflow = await _h.WorkflowAsync();
         var first = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
-        Assert.True(first.Succeeded);
+        Assert.True(first.Started().Succeeded);
         var tables = Snapshot(DataLayout.AggregatedPrefix);
         await GenerateAsync(Hour, 3_000);
         _disk.Fill();
@@ -127,11 +127,11 @@ public sealed class FullDiskTests : IDisposable
 
         _disk.Empty();
         Assert.Equal([["ok"]], _h.MetastoreRows("PRAGMA integrity_check"));
-        Assert.Equal([[first.Run!.RunId, "succeeded"]], _h.MetastoreRows("SELECT run_id, status FROM runs"));
+        Assert.Equal([[first.Started().Run!.RunId, "succeeded"]], _h.MetastoreRows("SELECT run_id, status FROM runs"));
         var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.True(freed.Succeeded, freed.Run?.Cause);
-        Assert.Equal(3_000, freed.Report!.Records);
+        Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
+        Assert.Equal(3_000, freed.Started().Report!.Records);
         Assert.Empty(_h.MetastoreRows("SELECT run_id FROM runs WHERE status = 'running'"));
     }
 }

@@ -5,6 +5,7 @@ using Tally.Engine;
 using Tally.Events;
 using Tally.Synthetic;
 using Tally.Workflow;
+using RunStatus = Tally.Workflow.RunStatus;
 
 namespace Tally.Tests.Workflow;
 
@@ -36,8 +37,8 @@ public sealed class HourWorkflowTests : IDisposable
         }
         var result = await running.WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(RunStatuses.Failed, result.Run!.Status);
-        Assert.Equal("Tally.LeaseLost", result.Run.Error);
+        Assert.Equal(RunStatus.Failed, result.Started().Run!.Status);
+        Assert.Equal("Tally.LeaseLost", result.Started().Run.Error);
         Assert.False(Directory.Exists(_h.Data.PathOf(DataLayout.AggregatedPrefix)), "a run that lost its lease wrote tables");
     }
 
@@ -65,7 +66,7 @@ public sealed class HourWorkflowTests : IDisposable
             }
 
             var all = await runs.ListAsync(Hour, null, 100, CancellationToken.None);
-            Assert.All(all, r => Assert.True(r.Status is RunStatuses.Succeeded or RunStatuses.Cancelled, $"stop #{i}: {r.RunId} {r.Status}"));
+            Assert.All(all, r => Assert.True(r.Status is RunStatus.Succeeded or RunStatus.Cancelled, $"stop #{i}: {r.RunId} {r.Status}"));
             Assert.Null(await runs.FindLeaseAsync(Hour, CancellationToken.None));
         }
     }
@@ -79,28 +80,28 @@ public sealed class HourWorkflowTests : IDisposable
 
         var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.True(result.Succeeded, result.Run?.Cause);
+        Assert.True(result.Started().Succeeded, result.Started().Run?.Cause);
         Assert.Equal(2, flaky.Faults);
         var (runs, outbox) = await _h.OpenStateAsync();
-        var steps = await runs.ListStepsAsync(result.Run!.RunId, CancellationToken.None);
+        var steps = await runs.ListStepsAsync(result.Started().Run!.RunId, CancellationToken.None);
         Assert.Equal(
             ["ComputeTargetHour#1 succeeded", "AggregateHour#1 retrying", "AggregateHour#2 retrying", "AggregateHour#3 succeeded"],
-            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome}"));
-        Assert.All(steps.Where(s => s.Outcome == "retrying"), s => Assert.Contains("Injected fault", s.Error));
+            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome.Text()}"));
+        Assert.All(steps.Where(s => s.Outcome.Text() == "retrying"), s => Assert.Contains("Injected fault", s.Error));
         Assert.Empty(await outbox.ListAsync(null, 10, CancellationToken.None));
 
         // The counts are DuckDB's over the same raw files, and the catalog names this run as the writer.
         using var oracle = new DuckDbOracle();
         var spec = AggregationSpec.Defaults.Single(s => s.Format == TableFormat.Json);
-        var output = result.Report!.Tables.Single(t => t.Table == spec.Table);
+        var output = result.Started().Report!.Tables.Single(t => t.Table == spec.Table);
         Assert.Equal(oracle.ExpectedRows(_h.Data.Root, Hour, spec), oracle.FileRows(_h.Data.PathOf(output.Key), spec.Format).Order(StringComparer.Ordinal));
-        var stored = await runs.FindAsync(result.Run.RunId, CancellationToken.None);
-        Assert.Equal(RunStatuses.Succeeded, stored!.Status);
-        Assert.Equal(5_000, JsonNode.Parse(stored.Counters!)!["records"]!.GetValue<long>());
-        Assert.Equal(3, JsonNode.Parse(stored.Counters!)!["attempts"]!.GetValue<int>());
+        var stored = await runs.FindAsync(result.Started().Run.RunId, CancellationToken.None);
+        Assert.Equal(RunStatus.Succeeded, stored!.Status);
+        Assert.Equal(5_000, stored.Counters!.Records);
+        Assert.Equal(3, stored.Counters.Attempts);
         var catalog = await Tally.Metastore.Catalog.OpenAsync(_h.StateDirectory, _h.Data.Store, new TallyOptions());
         var partitions = await catalog.ListPartitionsAsync("demo-aggregated-data", spec.Table);
-        Assert.Equal(result.Run.RunId, Assert.Single(partitions).RunId);
+        Assert.Equal(result.Started().Run.RunId, Assert.Single(partitions).RunId);
     }
 
     [Fact]
@@ -111,10 +112,10 @@ public sealed class HourWorkflowTests : IDisposable
 
         var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Schedule);
 
-        Assert.Equal(RunStatuses.Failed, result.Run!.Status);
-        Assert.Equal("Tally.Transient", result.Run.Error);
-        Assert.Contains("after 2 attempts", result.Run.Cause);
-        var detail = EventEnvelope.Parse(result.Event!.Body).Detail;
+        Assert.Equal(RunStatus.Failed, result.Started().Run!.Status);
+        Assert.Equal("Tally.Transient", result.Started().Run.Error);
+        Assert.Contains("after 2 attempts", result.Started().Run.Cause);
+        var detail = EventEnvelope.Parse(result.Started().Event!.Body).Detail;
         Assert.Equal("Tally.Transient", detail["error"]!.GetValue<string>());
         Assert.Equal("schedule", detail["trigger"]!.GetValue<string>());
     }
@@ -127,8 +128,8 @@ public sealed class HourWorkflowTests : IDisposable
 
         var result = await workflow.RunAsync("""{"target_datetime": "2026-11-24T14:00:00Z"}""", RunTrigger.Manual);
 
-        var run = result.Run!;
-        Assert.Equal(RunStatuses.Failed, run.Status);
+        var run = result.Started().Run!;
+        Assert.Equal(RunStatus.Failed, run.Status);
         Assert.Equal("AggregateHour", run.FailedState);
         Assert.Equal("Tally.DataError", run.Error);
         Assert.Contains("2 of 4 records (50.00 %) were rejected", run.Cause);
@@ -136,7 +137,7 @@ public sealed class HourWorkflowTests : IDisposable
         var steps = await runs.ListStepsAsync(run.RunId, CancellationToken.None);
         Assert.Equal(
             ["ComputeTargetHour#1 succeeded", "AggregateHour#1 failed", "FormatFailure#1 succeeded", "PublishFailureEvent#1 succeeded"],
-            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome}"));
+            steps.Select(s => $"{s.State}#{s.Attempt} {s.Outcome.Text()}"));
         Assert.Equal(run.Cause, (await runs.FindAsync(run.RunId, CancellationToken.None))!.Cause);
 
         var stored = Assert.Single(await outbox.ListAsync(run.RunId, 10, CancellationToken.None));
@@ -152,7 +153,7 @@ public sealed class HourWorkflowTests : IDisposable
         Assert.Equal(2, envelope.Detail["counters"]!["rejected"]!.GetValue<long>());
         Assert.Equal("2026-11-24T14:00:00Z", envelope.Detail["input"]!["target_datetime"]!.GetValue<string>());
         Assert.Equal(["file", "webhook"], (await outbox.DeliveriesAsync(stored.EventId, CancellationToken.None)).Select(d => d.Sink));
-        Assert.All(await outbox.DeliveriesAsync(stored.EventId, CancellationToken.None), d => Assert.Equal("pending", d.Status));
+        Assert.All(await outbox.DeliveriesAsync(stored.EventId, CancellationToken.None), d => Assert.Equal("pending", d.Status.Text()));
     }
 
     [Fact]
@@ -162,9 +163,9 @@ public sealed class HourWorkflowTests : IDisposable
         _h.Settings.Events.PublishSuccess = true;
         var loud = await (await _h.WorkflowAsync(null, "file")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Backfill);
 
-        Assert.Null(quiet.Event);
-        Assert.Equal("Tally aggregation succeeded", EventEnvelope.Parse(loud.Event!.Body).DetailType);
-        Assert.Equal("succeeded", EventEnvelope.Parse(loud.Event.Body).Detail["status"]!.GetValue<string>());
+        Assert.Null(quiet.Started().Event);
+        Assert.Equal("Tally aggregation succeeded", EventEnvelope.Parse(loud.Started().Event!.Body).DetailType);
+        Assert.Equal("succeeded", EventEnvelope.Parse(loud.Started().Event!.Body).Detail["status"]!.GetValue<string>());
     }
 
     [Fact]
@@ -172,22 +173,24 @@ public sealed class HourWorkflowTests : IDisposable
     {
         var (runs, _) = await _h.OpenStateAsync();
         var now = DateTimeOffset.UtcNow;
-        var holder = new RunRecord("run-holder", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running,
-            $"run-holder pid {Environment.ProcessId} on {Environment.MachineName}", now, null, null, null, null, null, null, null);
+        var holder = new RunRecord
+        {
+            RunId = "run-holder", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            Holder = $"run-holder pid {Environment.ProcessId} on {Environment.MachineName}", StartedAt = now,
+        };
         holder = (await runs.TryStartAsync(holder, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None)).Started!;
         var workflow = await _h.WorkflowAsync();
 
         var clock = Stopwatch.StartNew();
         var blocked = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual, TimeSpan.FromMilliseconds(300));
 
-        Assert.Null(blocked.Run);
-        Assert.Equal("run-holder", blocked.HeldBy!.RunId);
+        Assert.Equal("run-holder", blocked.Held().HeldBy.RunId);
         Assert.InRange(clock.ElapsedMilliseconds, 250, 10_000);
         Assert.Equal(["run-holder"], (await runs.ListAsync(Hour, null, 10, CancellationToken.None)).Select(r => r.RunId));
 
-        await runs.FinishAsync(holder with { Status = RunStatuses.Succeeded, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
+        await runs.FinishAsync(holder with { Status = RunStatus.Succeeded, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
         var after = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
-        Assert.True(after.Succeeded);
+        Assert.True(after.Started().Succeeded);
     }
 
     [Fact]
@@ -196,7 +199,11 @@ public sealed class HourWorkflowTests : IDisposable
         var (runs, _) = await _h.OpenStateAsync();
         var deadPid = DeadProcessId();
         var now = DateTimeOffset.UtcNow;
-        var dead = new RunRecord("run-dead", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-dead", now, null, null, null, null, null, null, null);
+        var dead = new RunRecord
+        {
+            RunId = "run-dead", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            Holder = "run-dead", StartedAt = now,
+        };
         Assert.NotNull((await runs.TryStartAsync(dead, TimeProvider.System, TimeSpan.FromMinutes(5), CancellationToken.None)).Started);
         await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_h.StateDirectory, "metastore.db")};Pooling=False"))
         {
@@ -208,9 +215,9 @@ public sealed class HourWorkflowTests : IDisposable
 
         var result = await (await _h.WorkflowAsync()).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
 
-        Assert.True(result.Succeeded);
+        Assert.True(result.Started().Succeeded);
         var abandoned = await runs.FindAsync("run-dead", CancellationToken.None);
-        Assert.Equal(RunStatuses.Abandoned, abandoned!.Status);
+        Assert.Equal(RunStatus.Abandoned, abandoned!.Status);
         Assert.NotNull(abandoned.EndedAt);
         Assert.Contains("detected at", abandoned.Cause);
     }
@@ -220,7 +227,11 @@ public sealed class HourWorkflowTests : IDisposable
     {
         var (runs, _) = await _h.OpenStateAsync();
         var then = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-10));
-        var old = new RunRecord("run-old", Hour, RunTrigger.Manual, HourWorkflow.InputFor(Hour), RunStatuses.Running, "run-old", default, null, null, null, null, null, null, null);
+        var old = new RunRecord
+        {
+            RunId = "run-old", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            Holder = "run-old", StartedAt = default,
+        };
         await runs.TryStartAsync(old, then, TimeSpan.FromSeconds(30), CancellationToken.None);
         var live = old with { RunId = "run-live", TargetHour = Hour.AddHours(1) };
         await runs.TryStartAsync(live, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -228,7 +239,7 @@ public sealed class HourWorkflowTests : IDisposable
         var marked = await runs.MarkAbandonedAsync(DateTimeOffset.UtcNow, CancellationToken.None);
 
         Assert.Equal(["run-old"], marked);
-        Assert.Equal(RunStatuses.Running, (await runs.FindAsync("run-live", CancellationToken.None))!.Status);
+        Assert.Equal(RunStatus.Running, (await runs.FindAsync("run-live", CancellationToken.None))!.Status);
         Assert.Null(await runs.FindLeaseAsync(Hour, CancellationToken.None));
     }
 
@@ -246,9 +257,9 @@ public sealed class HourWorkflowTests : IDisposable
         var result = await (await _h.WorkflowAsync()).RunAsync(input, RunTrigger.Manual);
 
         Assert.Equal(expected, HourWorkflow.ComputeTargetHour(input).ToString());
-        Assert.Equal(expected, result.Run!.TargetHour.ToString());
-        Assert.Equal(expected, result.Report!.TargetHour);
-        Assert.Equal(input, result.Run.Input);
+        Assert.Equal(expected, result.Started().Run!.TargetHour.ToString());
+        Assert.Equal(expected, result.Started().Report!.TargetHour);
+        Assert.Equal(input, result.Started().Run.Input);
     }
 
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider

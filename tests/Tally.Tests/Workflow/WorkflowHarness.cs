@@ -2,6 +2,7 @@ using Tally.Configuration;
 using Tally.Events;
 using Tally.Metastore;
 using Tally.Storage;
+using Tally.State;
 using Tally.Workflow;
 
 namespace Tally.Tests.Workflow;

@@ -1,4 +1,6 @@
 // Shared by the dashboard's pages: the navigation bar, fetch helpers and HTML escaping. No framework, no build step.
+// The run vocabulary (status, step outcome and trigger texts) is the server's, in tallyVocabulary (/assets/vocabulary.js,
+// loaded first): no page writes those texts itself.
 "use strict";
 
 const tally = {
@@ -27,7 +29,11 @@ const tally = {
   },
 
   statusColor(status) {
-    return { succeeded: "var(--ok)", failed: "var(--fail)", running: "var(--run)", retrying: "var(--run)", cancelled: "var(--cancel)", abandoned: "var(--cancel)" }[status] ?? "#9aa5b1";
+    const s = tallyVocabulary.status, o = tallyVocabulary.outcome;
+    return {
+      [s.succeeded]: "var(--ok)", [s.failed]: "var(--fail)", [s.running]: "var(--run)", [o.retrying]: "var(--run)",
+      [s.cancelled]: "var(--cancel)", [s.abandoned]: "var(--cancel)",
+    }[status] ?? "#9aa5b1";
   },
 
   badge(status) {
@@ -36,7 +42,8 @@ const tally = {
 
   /** A marker for how a run was started; a scheduled run has none. */
   triggerGlyph(trigger) {
-    return { "catch-up": "C", "late-data": "L", backfill: "B", manual: "M" }[trigger] ?? "";
+    const t = tallyVocabulary.trigger;
+    return { [t.catchUp]: "C", [t.lateData]: "L", [t.backfill]: "B", [t.manual]: "M" }[trigger] ?? "";
   },
 
   time(iso) {

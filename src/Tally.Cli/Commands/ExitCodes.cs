@@ -1,6 +1,6 @@
 using Spectre.Console.Cli;
 
-namespace Tally.Cli;
+namespace Tally.Cli.Commands;
 
 /// <summary>The exit codes of <c>tally</c>, and how an exception becomes one clear line on stderr.</summary>
 internal static class ExitCodes
@@ -18,6 +18,18 @@ internal static class ExitCodes
     public const int Busy = 5;
     public const int Cancelled = 130;
 
+    /// <summary>The exit code of a failure of <paramref name="kind"/>, thrown or recorded as a run's error: the one mapping.</summary>
+    public static int For(TallyErrorKind kind) => kind switch
+    {
+        TallyErrorKind.InvalidArgument or TallyErrorKind.InvalidConfiguration => Usage,
+        TallyErrorKind.NotFound => NotFound,
+        TallyErrorKind.DataError or TallyErrorKind.LeaseLost or TallyErrorKind.Abandoned => Failed,
+        TallyErrorKind.Transient => Transient,
+        TallyErrorKind.Timeout => Usage,
+        TallyErrorKind.Cancelled => Cancelled,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
     /// <summary>Prints <paramref name="exception"/> as one sentence on stderr and returns its exit code. Unexpected exceptions keep their stack trace.</summary>
     public static int Report(Exception exception)
     {
@@ -25,14 +37,7 @@ internal static class ExitCodes
         {
             case TallyException e:
                 Error(e.Message);
-                return e.Kind switch
-                {
-                    TallyErrorKind.NotFound => NotFound,
-                    TallyErrorKind.Transient => Transient,
-                    TallyErrorKind.DataError => Failed,
-                    TallyErrorKind.Timeout => Usage,
-                    _ => Usage,
-                };
+                return For(e.Kind);
             case CommandParseException or CommandRuntimeException:
                 Error(exception.Message);
                 return Usage;

@@ -1,6 +1,6 @@
 using Cronos;
 
-namespace Tally.Scheduling;
+namespace Tally.Configuration;
 
 /// <summary>Cron expressions as the settings and <c>--cron</c> write them.</summary>
 internal static class CronSchedule

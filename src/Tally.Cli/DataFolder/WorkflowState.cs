@@ -1,23 +1,28 @@
 using Tally.Configuration;
+using Tally.Metastore;
 using Tally.Events;
+using Tally.State;
 using Tally.Storage;
 using Tally.Workflow;
 
-namespace Tally.Cli.Commands;
+namespace Tally.Cli.DataFolder;
 
-/// <summary>The workflow's state of one data folder for one command: run history, outbox, the configured sinks.</summary>
+/// <summary>
+/// The workflow's state of one data folder, for one command or for <c>tally serve</c> and its dashboard: run history,
+/// outbox, the configured sinks.
+/// </summary>
 internal sealed class WorkflowState : IDisposable
 {
-    private readonly DataSettings _data;
+    private readonly string _stateDirectory;
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
-    private WorkflowState(DataSettings data, TallySettings settings, StateDatabase db)
+    private WorkflowState(string stateDirectory, TallySettings settings, StateDatabase db)
     {
-        _data = data;
+        _stateDirectory = stateDirectory;
         Settings = settings;
         Runs = new RunStore(db);
         Outbox = new EventOutbox(db);
-        Sinks = EventSinks.FromSettings(settings.Events, data.StateDirectory, _http, Console.Error);
+        Sinks = EventSinks.FromSettings(settings.Events, stateDirectory, _http, Console.Error);
     }
 
     public TallySettings Settings { get; }
@@ -25,13 +30,14 @@ internal sealed class WorkflowState : IDisposable
     public EventOutbox Outbox { get; }
     public IReadOnlyList<IEventSink> Sinks { get; }
 
-    public static async Task<WorkflowState> OpenAsync(DataSettings data, TallySettings settings, CancellationToken cancellationToken) =>
-        new(data, settings, await StateDatabase.OpenAsync(data.StateDirectory, cancellationToken));
+    /// <summary>Opens the metastore in <paramref name="stateDirectory"/> (the data folder's state directory).</summary>
+    public static async Task<WorkflowState> OpenAsync(string stateDirectory, TallySettings settings, CancellationToken cancellationToken) =>
+        new(stateDirectory, settings, await StateDatabase.OpenAsync(stateDirectory, cancellationToken));
 
     /// <summary>The workflow over <paramref name="store"/>, with the catalog it registers partitions in.</summary>
     public async Task<HourWorkflow> WorkflowAsync(IObjectStore store, CancellationToken cancellationToken)
     {
-        var catalog = await _data.OpenCatalogAsync(store, Settings.ToOptions(), cancellationToken);
+        var catalog = await Catalog.OpenAsync(_stateDirectory, store, Settings.ToOptions(), TimeProvider.System, cancellationToken);
         return new HourWorkflow(store, catalog, Runs, Outbox, Settings, Sinks.Select(s => s.Name).ToList(), TimeProvider.System);
     }
 
