@@ -116,7 +116,7 @@ internal sealed class OrchestrationStack : Stack
         }));
         var function = new Function(this, "ComputeTargetHourFunction", new FunctionProps
         {
-            Description = "Tally: the UTC hour before the scheduled time (HourWindow.FromWorkflowInput) and the size of its raw input.",
+            Description = "Tally: the UTC hour before the scheduled time (WorkflowContract.TargetHour) and the size of its raw input.",
             Runtime = LambdaPackage.Runtime,
             Architecture = LambdaPackage.Architecture,
             Handler = LambdaPackage.Handler,

@@ -35,9 +35,6 @@ public readonly record struct HourWindow : IComparable<HourWindow>
         return new HourWindow(new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero));
     }
 
-    /// <summary>The hour a run scheduled at <paramref name="scheduledTime"/> processes; see <see cref="WorkflowContract.TargetHour(DateTimeOffset)"/>.</summary>
-    public static HourWindow PrecedingScheduledTime(DateTimeOffset scheduledTime) => WorkflowContract.TargetHour(scheduledTime);
-
     /// <summary>The hour starting at <paramref name="year"/>-<paramref name="month"/>-<paramref name="day"/>T<paramref name="hour"/> UTC.</summary>
     /// <exception cref="ArgumentOutOfRangeException">When the parts do not form a valid date and hour.</exception>
     public static HourWindow FromParts(int year, int month, int day, int hour) =>
@@ -83,10 +80,6 @@ public readonly record struct HourWindow : IComparable<HourWindow>
         TryParse(text, out var hour)
             ? hour
             : throw TallyException.InvalidArgument($"'{text}' is not an hour; write it as yyyy-MM-ddTHH in UTC, for example 2026-11-24T13.");
-
-    /// <summary>The hour a run with the workflow input <paramref name="json"/> processes; see <see cref="WorkflowContract.TargetHour(string)"/>.</summary>
-    /// <exception cref="TallyException">When the input is not such a JSON object.</exception>
-    public static HourWindow FromWorkflowInput(string json) => WorkflowContract.TargetHour(json);
 
     /// <summary>Every hour from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), oldest first.</summary>
     public static IEnumerable<HourWindow> Range(HourWindow from, HourWindow to)

@@ -36,7 +36,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var lastHour = HourWindow.PrecedingScheduledTime(TimeProvider.System.GetUtcNow());
+        var lastHour = WorkflowContract.TargetHour(TimeProvider.System.GetUtcNow());
         var options = new GeneratorOptions(lastHour.AddHours(1 - settings.Hours), settings.Hours, settings.HitsPerHour, settings.Seed);
         options.Validate();
         var tally = settings.LoadSettings();
@@ -59,7 +59,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
                 running.StartTask();
                 foreach (var hour in HourWindow.Range(options.FirstHour, lastHour.AddHours(1)))
                 {
-                    var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Manual, TimeSpan.FromSeconds(30), null, cancellationToken);
+                    var result = await workflow.RunAsync(WorkflowContract.InputFor(hour), RunTrigger.Manual, TimeSpan.FromSeconds(30), null, cancellationToken);
                     var ran = result as WorkflowResult.Started
                         ?? throw TallyException.Transient($"{hour} is being aggregated by {((WorkflowResult.Held)result).HeldBy.Holder}; run the demo again once it ended.");
                     reports.Add(ran.Report ?? throw TallyException.Transient($"{hour} failed: {ran.Run.Cause}"));

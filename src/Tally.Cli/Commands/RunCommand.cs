@@ -46,7 +46,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         };
 
         /// <summary>The workflow input: --input as given, or the input that processes --hour.</summary>
-        public string WorkflowInput() => Hour is not null ? HourWorkflow.InputFor(HourWindow.Parse(Hour)) : Input!;
+        public string WorkflowInput() => Hour is not null ? WorkflowContract.InputFor(HourWindow.Parse(Hour)) : Input!;
 
         protected override void ApplyOptions(TallySettings settings)
         {
@@ -58,7 +58,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var format = OutputFormats.Parse(settings.Format);
         var input = settings.WorkflowInput();
-        var hour = HourWorkflow.ComputeTargetHour(input);
+        var hour = WorkflowContract.TargetHour(input);
         var tally = settings.EffectiveSettings();
         var store = settings.OpenStore();
         using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);

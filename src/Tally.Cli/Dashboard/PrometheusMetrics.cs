@@ -20,9 +20,6 @@ internal static class PrometheusMetrics
     /// <summary>Upper bounds of the run duration histogram, in seconds.</summary>
     internal static readonly double[] DurationBuckets = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600];
 
-    private static readonly string[] DeliveryStatuses = [EventOutbox.Pending, EventOutbox.Delivered, EventOutbox.Expired];
-    private static readonly string[] AttemptOutcomes = ["delivered", "failed"];
-
     public static async Task WriteAsync(RunTotals totals, Stream destination, CancellationToken cancellationToken)
     {
         var registry = Metrics.NewCustomRegistry();
@@ -30,7 +27,7 @@ internal static class PrometheusMetrics
 
         var runs = metrics.CreateGauge("tally_runs", "Runs in the run history, by status.", "status");
         // Every status is shown, 0 when no run has it: a series that appears only once it is non-zero breaks alert rules.
-        foreach (var status in RunStatuses.All.Concat(totals.RunsByStatus.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var status in RunText.Statuses.Texts.Concat(totals.RunsByStatus.Keys).Distinct(StringComparer.Ordinal))
         {
             runs.WithLabels(status).Set(totals.RunsByStatus.GetValueOrDefault(status));
         }
@@ -43,12 +40,12 @@ internal static class PrometheusMetrics
         foreach (var seconds in totals.Durations) durations.Observe(seconds);
 
         var deliveries = metrics.CreateGauge("tally_event_deliveries", "Event deliveries (one per event and sink) in the outbox, by outcome so far.", "outcome");
-        foreach (var status in DeliveryStatuses.Concat(totals.DeliveriesByStatus.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var status in DeliveryText.Statuses.Texts.Concat(totals.DeliveriesByStatus.Keys).Distinct(StringComparer.Ordinal))
         {
             deliveries.WithLabels(status).Set(totals.DeliveriesByStatus.GetValueOrDefault(status));
         }
         var attempts = metrics.CreateCounter("tally_event_delivery_attempts_total", "Attempts to deliver an event to a sink, by outcome.", "outcome");
-        foreach (var outcome in AttemptOutcomes.Concat(totals.AttemptsByOutcome.Keys).Distinct(StringComparer.Ordinal))
+        foreach (var outcome in DeliveryText.Outcomes.Texts.Concat(totals.AttemptsByOutcome.Keys).Distinct(StringComparer.Ordinal))
         {
             var child = attempts.WithLabels(outcome);
             child.IncTo(totals.AttemptsByOutcome.GetValueOrDefault(outcome));

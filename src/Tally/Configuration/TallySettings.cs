@@ -177,13 +177,16 @@ internal sealed class S3ConnectionSettings
 internal sealed class RetrySettings
 {
     /// <summary>Attempts in all, the first included; 1 = no retry.</summary>
-    public int MaxAttempts { get; set; } = 3;
+    public int MaxAttempts { get; set; } = WorkflowContract.AggregateHourRetry.MaxAttempts;
 
     /// <summary>The wait before the second attempt; it doubles for each further one.</summary>
-    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromSeconds(2);
+    public TimeSpan InitialDelay { get; set; } = WorkflowContract.AggregateHourRetry.InitialDelay;
 
     /// <summary>The longest wait between two attempts.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan MaxDelay { get; set; } = WorkflowContract.AggregateHourRetry.MaxDelay;
+
+    /// <summary>These settings as the policy the AggregateHour Lambda function applies by default.</summary>
+    public RetryPolicy ToPolicy() => new(MaxAttempts, InitialDelay, MaxDelay);
 }
 
 /// <summary>The lease that lets at most one run of an hour go on at a time, across processes.</summary>

@@ -15,14 +15,10 @@ namespace Tally.Events;
 /// </summary>
 internal sealed record EventEnvelope
 {
-    public const string Source = "tally.pipeline";
-    public const string FailedDetailType = "Tally aggregation failed";
-    public const string SucceededDetailType = "Tally aggregation succeeded";
-
     [JsonPropertyName("version")] public string Version { get; init; } = "0";
     [JsonPropertyName("id")] public required string Id { get; init; }
     [JsonPropertyName("detail-type")] public required string DetailType { get; init; }
-    [JsonPropertyName("source")] public string EventSource { get; init; } = Source;
+    [JsonPropertyName("source")] public string EventSource { get; init; } = WorkflowContract.Events.Source;
     [JsonPropertyName("account")] public required string Account { get; init; }
     /// <summary>When the event was created, UTC, ISO-8601 to the second (<c>2026-11-24T14:00:05Z</c>), as EventBridge writes it.</summary>
     [JsonPropertyName("time")] public required string Time { get; init; }

@@ -79,7 +79,7 @@ internal sealed class Backfill(HourWorkflow workflow, LateDataDetector detector)
                 return End(BackfillOutcome.UpToDate, reason: "already succeeded with the same raw input");
             }
             started?.Report(hour);
-            var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Backfill, TimeSpan.Zero, null, cancellationToken).ConfigureAwait(false);
+            var result = await workflow.RunAsync(WorkflowContract.InputFor(hour), RunTrigger.Backfill, TimeSpan.Zero, null, cancellationToken).ConfigureAwait(false);
             return result switch
             {
                 WorkflowResult.Held held => End(BackfillOutcome.Held, reason: $"another run holds the hour: {held.HeldBy.Holder}"),

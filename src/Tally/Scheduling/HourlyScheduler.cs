@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Cronos;
 
 namespace Tally.Scheduling;
@@ -8,11 +7,10 @@ namespace Tally.Scheduling;
 internal readonly record struct ScheduledTick(DateTimeOffset ScheduledTime)
 {
     /// <summary><c>floor_to_hour(scheduled time − 1 h)</c>.</summary>
-    public HourWindow Hour => HourWindow.PrecedingScheduledTime(ScheduledTime);
+    public HourWindow Hour => WorkflowContract.TargetHour(ScheduledTime);
 
     /// <summary>The workflow input of this tick: <c>{"target_datetime": "&lt;scheduled time&gt;"}</c>, as EventBridge sends it.</summary>
-    public string Input =>
-        new JsonObject { ["target_datetime"] = ScheduledTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) }.ToJsonString();
+    public string Input => WorkflowContract.Input(ScheduledTime);
 
     /// <summary>The tick that processes <paramref name="hour"/>: the end of the hour.</summary>
     public static ScheduledTick For(HourWindow hour) => new(hour.End);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tally.Configuration;
@@ -21,19 +20,6 @@ internal sealed class HourWorkflow(
     IObjectStore store, Catalog catalog, RunStore runs, EventOutbox outbox, TallySettings settings, IReadOnlyList<string> sinks, TimeProvider time)
 {
     public const string StateMachine = "tally-hourly";
-    public const string ComputeTargetHourState = "ComputeTargetHour";
-    public const string AggregateHourState = "AggregateHour";
-    public const string FormatFailureState = "FormatFailure";
-    public const string PublishFailureEventState = "PublishFailureEvent";
-    public const string PublishSuccessEventState = "PublishSuccessEvent";
-
-    /// <summary>The hour a run with <paramref name="input"/> (<c>{"target_datetime": …}</c>) processes: the whole UTC hour before that time.</summary>
-    /// <exception cref="TallyException">InvalidArgument when the input is not such an object.</exception>
-    public static HourWindow ComputeTargetHour(string input) => HourWindow.FromWorkflowInput(input);
-
-    /// <summary>The workflow input that processes <paramref name="hour"/>: its end as the scheduled time.</summary>
-    public static string InputFor(HourWindow hour) =>
-        new JsonObject { ["target_datetime"] = hour.End.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) }.ToJsonString();
 
     /// <summary>
     /// Runs the workflow for <paramref name="input"/>. When another live run holds the hour, waits up to
@@ -44,7 +30,7 @@ internal sealed class HourWorkflow(
     public async Task<WorkflowResult> RunAsync(string input, RunTrigger trigger, TimeSpan waitForLease = default,
         IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var hour = ComputeTargetHour(input);
+        var hour = WorkflowContract.TargetHour(input);
         var deadline = time.GetUtcNow() + waitForLease;
         while (true)
         {
@@ -68,7 +54,7 @@ internal sealed class HourWorkflow(
     {
         // Not cancellable: the run is recorded as running now, and only the try below records a cancellation (a stop that
         // came in here left the run running until its lease expired).
-        var step = await runs.StartStepAsync(run.RunId, ComputeTargetHourState, 1, run.StartedAt, CancellationToken.None).ConfigureAwait(false);
+        var step = await runs.StartStepAsync(run.RunId, WorkflowContract.States.ComputeTargetHour, 1, run.StartedAt, CancellationToken.None).ConfigureAwait(false);
         await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
 
         using var leaseLost = new CancellationTokenSource();
@@ -82,7 +68,7 @@ internal sealed class HourWorkflow(
         }
         catch (OperationCanceledException) when (leaseLost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            outcome = Outcome.Failure(AggregateHourState, ErrorName(TallyErrorKind.LeaseLost),
+            outcome = Outcome.Failure(WorkflowContract.States.AggregateHour, ErrorName(TallyErrorKind.LeaseLost),
                 $"The run lost the lease of {run.TargetHour} (its heartbeat could not renew it within {settings.Lease.Ttl.TotalSeconds:0} s), so it stopped.", null, 0);
         }
         catch (OperationCanceledException)
@@ -104,7 +90,7 @@ internal sealed class HourWorkflow(
             if (settings.Events.PublishSuccess)
             {
                 // The tables are written: a stop now must not leave the run unrecorded, so this runs to its end.
-                published = await PublishAsync(run, PublishSuccessEventState, EventEnvelope.SucceededDetailType,
+                published = await PublishAsync(run, WorkflowContract.States.PublishSuccessEvent, WorkflowContract.Events.SucceededDetailType,
                     Detail(run, RunStatus.Succeeded, null, null, null, counters), CancellationToken.None).ConfigureAwait(false);
             }
             var succeeded = run with
@@ -117,10 +103,10 @@ internal sealed class HourWorkflow(
         }
 
         // FormatFailure: the error and cause as the state machine's Catch passes them on.
-        step = await runs.StartStepAsync(run.RunId, FormatFailureState, 1, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        step = await runs.StartStepAsync(run.RunId, WorkflowContract.States.FormatFailure, 1, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
         var detail = Detail(run, RunStatus.Failed, outcome.FailedState, outcome.Error, outcome.Cause, counters);
         await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-        var stored = await PublishAsync(run, PublishFailureEventState, EventEnvelope.FailedDetailType, detail, CancellationToken.None).ConfigureAwait(false);
+        var stored = await PublishAsync(run, WorkflowContract.States.PublishFailureEvent, WorkflowContract.Events.FailedDetailType, detail, CancellationToken.None).ConfigureAwait(false);
         var failed = run with
         {
             Status = RunStatus.Failed, EndedAt = time.GetUtcNow(), FailedState = outcome.FailedState, Error = outcome.Error, Cause = outcome.Cause,
@@ -139,7 +125,7 @@ internal sealed class HourWorkflow(
         var retry = settings.Retry;
         for (var attempt = 1; ; attempt++)
         {
-            var step = await runs.StartStepAsync(run.RunId, AggregateHourState, attempt, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            var step = await runs.StartStepAsync(run.RunId, WorkflowContract.States.AggregateHour, attempt, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             try
             {
                 var job = new HourAggregationJob(store, settings.ToOptions());
@@ -147,7 +133,7 @@ internal sealed class HourWorkflow(
                 if (report.Status == Engine.RunStatus.Failed)
                 {
                     await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, report.Error, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                    return Outcome.Failure(AggregateHourState, ErrorName(TallyErrorKind.DataError), report.Error ?? "The run failed.", report, attempt);
+                    return Outcome.Failure(WorkflowContract.States.AggregateHour, ErrorName(TallyErrorKind.DataError), report.Error ?? "The run failed.", report, attempt);
                 }
                 await catalog.RecordRunAsync(report, run.RunId, cancellationToken).ConfigureAwait(false);
                 await runs.EndStepAsync(run.RunId, step, StepOutcome.Succeeded, null, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
@@ -162,22 +148,18 @@ internal sealed class HourWorkflow(
             {
                 await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                 var cause = e.IsTransient && attempt > 1 ? $"{e.Message} (after {attempt} attempts)" : e.Message;
-                return Outcome.Failure(AggregateHourState, ErrorName(e.Kind), cause, null, attempt);
+                return Outcome.Failure(WorkflowContract.States.AggregateHour, ErrorName(e.Kind), cause, null, attempt);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 await runs.EndStepAsync(run.RunId, step, StepOutcome.Failed, e.Message, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                return Outcome.Failure(AggregateHourState, e.GetType().FullName ?? e.GetType().Name, e.Message, null, attempt);
+                return Outcome.Failure(WorkflowContract.States.AggregateHour, e.GetType().FullName ?? e.GetType().Name, e.Message, null, attempt);
             }
         }
     }
 
     /// <summary>The wait after the <paramref name="attempt"/>-th failed attempt: the initial delay doubled per attempt, capped.</summary>
-    internal TimeSpan RetryDelay(int attempt)
-    {
-        var ms = settings.Retry.InitialDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 30));
-        return TimeSpan.FromMilliseconds(Math.Min(ms, settings.Retry.MaxDelay.TotalMilliseconds));
-    }
+    private TimeSpan RetryDelay(int attempt) => settings.Retry.ToPolicy().Delay(attempt);
 
     /// <summary>The error name an event and a run record carry: <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….</summary>
     public static string ErrorName(TallyErrorKind kind) => TallyException.ErrorName(kind);

@@ -146,7 +146,7 @@ internal sealed class RunStore(StateDatabase db)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0))?["target_datetime"]?.GetValue<string>() is { } text
+            if (System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0))?[WorkflowContract.ScheduledTimeKey]?.GetValue<string>() is { } text
                 && Iso8601.TryParseUtcTicks(text, out var ticks))
             {
                 var time = new DateTimeOffset(ticks, TimeSpan.Zero);

@@ -24,7 +24,7 @@ public sealed class EventDeliveryTests : IDisposable
     private async Task<WorkflowResult> FailingRunAsync()
     {
         _h.WriteMostlyBadHour(Hour);
-        return await (await _h.WorkflowAsync(null, "webhook")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Schedule);
+        return await (await _h.WorkflowAsync(null, "webhook")).RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Schedule);
     }
 
     private static string Hmac(byte[] body) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body));

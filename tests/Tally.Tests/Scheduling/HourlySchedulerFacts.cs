@@ -27,7 +27,7 @@ public class HourlySchedulerFacts
         Assert.Equal(HourWindow.Parse(hour), HourWindowFromInput(tick.Input));
     }
 
-    private static HourWindow HourWindowFromInput(string input) => HourWindow.FromWorkflowInput(input);
+    private static HourWindow HourWindowFromInput(string input) => WorkflowContract.TargetHour(input);
 
     [Fact]
     public void PlanCatchUp_AfterAFiveHourOutage_ReturnsTheFiveMissedTicks_OldestFirst()

@@ -72,7 +72,7 @@ public sealed class MigrationTests : IDisposable
         _harness.Data.WriteRaw(hour, 0, "a.json", """{"GroupID":1,"CountryCode":"DE","Domain":"example.com","Timestamp":"2026-11-24T15:00:01Z"}""" + "\n");
         var workflow = await _harness.WorkflowAsync();
 
-        var result = await workflow.RunAsync(HourWorkflow.InputFor(hour), RunTrigger.Manual);
+        var result = await workflow.RunAsync(WorkflowContract.InputFor(hour), RunTrigger.Manual);
 
         Assert.True(result.Started().Succeeded);
         var (runs, _) = await _harness.OpenStateAsync();

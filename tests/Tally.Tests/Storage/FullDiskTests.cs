@@ -46,8 +46,8 @@ public sealed class FullDiskTests : IDisposable
         await GenerateAsync(Earlier, 2_000);
         await GenerateAsync(Hour, 2_000);
         var workflow = await _h.WorkflowAsync();
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Earlier), RunTrigger.Manual)).Started().Succeeded);
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
+        Assert.True((await workflow.RunAsync(WorkflowContract.InputFor(Earlier), RunTrigger.Manual)).Started().Succeeded);
+        Assert.True((await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
         var before = Snapshot(DataLayout.AggregatedPrefix);
         var partitions = Partitions();
         await GenerateAsync(Hour, 3_000); // the hour's input changes: more hits, more rows to write
@@ -57,7 +57,7 @@ public sealed class FullDiskTests : IDisposable
         Assert.True(room < Bytes(TableFormat.Json) / 2, $"{room} bytes of room would hold the JSON table");
         _disk.Fill(leave: room);
 
-        var full = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var full = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.Equal(RunStatus.Failed, full.Started().Run!.Status);
         Assert.Equal("Tally.Transient", full.Started().Run.Error);
@@ -66,7 +66,7 @@ public sealed class FullDiskTests : IDisposable
         Assert.Equal(partitions, Partitions());
 
         _disk.Empty();
-        var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var freed = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
         using var oracle = new DuckDbOracle();
@@ -84,14 +84,14 @@ public sealed class FullDiskTests : IDisposable
         await GenerateAsync(Hour, 2_000);
         _h.Data.WriteRaw(Hour, 7, "bad.json", "not json\n");
         var workflow = await _h.WorkflowAsync();
-        Assert.True((await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
+        Assert.True((await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual)).Started().Succeeded);
         var tables = Snapshot(DataLayout.AggregatedPrefix);
         var quarantine = Snapshot(DataLayout.QuarantinePrefix);
         Assert.Single(quarantine);
         _h.Data.WriteRaw(Hour, 8, "more.json", string.Concat(Enumerable.Repeat("""{"GroupID":7,"CountryCode":"NZ","Timestamp":"2026-11-24T13:08:00Z"}""" + "\n", 50)) + "{\"GroupID\": oops}\n");
         _disk.Fill();
 
-        var full = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var full = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.Equal(RunStatus.Failed, full.Started().Run!.Status);
         Assert.Contains($"Cannot write '{_h.Data.PathOf(DataLayout.QuarantineFile(Hour))}': the disk is full", full.Started().Run.Cause);
@@ -99,7 +99,7 @@ public sealed class FullDiskTests : IDisposable
         AssertSameFiles(quarantine, Snapshot(DataLayout.QuarantinePrefix));
 
         _disk.Empty();
-        var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var freed = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
         Assert.Equal(2, File.ReadAllLines(_h.Data.PathOf(DataLayout.QuarantineFile(Hour))).Count(l => l.Length > 0));
@@ -113,13 +113,13 @@ public sealed class FullDiskTests : IDisposable
         _disk = new SmallDisk(_h.StateDirectory, kib: 1024);
         await GenerateAsync(Hour, 2_000);
         var workflow = await _h.WorkflowAsync();
-        var first = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var first = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
         Assert.True(first.Started().Succeeded);
         var tables = Snapshot(DataLayout.AggregatedPrefix);
         await GenerateAsync(Hour, 3_000);
         _disk.Fill();
 
-        var full = await Assert.ThrowsAsync<TallyException>(() => workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual));
+        var full = await Assert.ThrowsAsync<TallyException>(() => workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual));
 
         Assert.Equal(TallyErrorKind.Transient, full.Kind);
         Assert.StartsWith($"The metastore '{Path.Combine(_h.StateDirectory, "metastore.db")}' cannot be written: the disk holding it is full.", full.Message);
@@ -128,7 +128,7 @@ public sealed class FullDiskTests : IDisposable
         _disk.Empty();
         Assert.Equal([["ok"]], _h.MetastoreRows("PRAGMA integrity_check"));
         Assert.Equal([[first.Started().Run!.RunId, "succeeded"]], _h.MetastoreRows("SELECT run_id, status FROM runs"));
-        var freed = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var freed = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.True(freed.Started().Succeeded, freed.Started().Run?.Cause);
         Assert.Equal(3_000, freed.Started().Report!.Records);

@@ -24,7 +24,7 @@ public sealed class HourWorkflowTests : IDisposable
         var stuck = new Scheduling.GatedStore(_h.Data.Store); // AggregateHour waits in its reads
         var workflow = await _h.WorkflowAsync(stuck);
 
-        var running = workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var running = workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
         var clock = Stopwatch.StartNew();
         while (stuck.Waiting == 0 && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(10);
         // Another process takes the hour over, as it would after the lease expired.
@@ -54,7 +54,7 @@ public sealed class HourWorkflowTests : IDisposable
         for (var i = 0; i < 60; i++)
         {
             using var cancel = new CancellationTokenSource();
-            var running = Task.Run(() => workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual, cancellationToken: cancel.Token));
+            var running = Task.Run(() => workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual, cancellationToken: cancel.Token));
             Thread.SpinWait(i * i * 500);
             await cancel.CancelAsync();
             try
@@ -78,7 +78,7 @@ public sealed class HourWorkflowTests : IDisposable
         var flaky = new FlakyStore(_h.Data.Store, failures: 2);
         var workflow = await _h.WorkflowAsync(flaky);
 
-        var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var result = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.True(result.Started().Succeeded, result.Started().Run?.Cause);
         Assert.Equal(2, flaky.Faults);
@@ -110,7 +110,7 @@ public sealed class HourWorkflowTests : IDisposable
         _h.Settings.Retry.MaxAttempts = 2;
         var workflow = await _h.WorkflowAsync(new FlakyStore(_h.Data.Store, failures: 100), "file");
 
-        var result = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Schedule);
+        var result = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Schedule);
 
         Assert.Equal(RunStatus.Failed, result.Started().Run!.Status);
         Assert.Equal("Tally.Transient", result.Started().Run.Error);
@@ -159,9 +159,9 @@ public sealed class HourWorkflowTests : IDisposable
     [Fact]
     public async Task Run_PublishesASuccessEvent_OnlyWhenConfigured()
     {
-        var quiet = await (await _h.WorkflowAsync(null, "file")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var quiet = await (await _h.WorkflowAsync(null, "file")).RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
         _h.Settings.Events.PublishSuccess = true;
-        var loud = await (await _h.WorkflowAsync(null, "file")).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Backfill);
+        var loud = await (await _h.WorkflowAsync(null, "file")).RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Backfill);
 
         Assert.Null(quiet.Started().Event);
         Assert.Equal("Tally aggregation succeeded", EventEnvelope.Parse(loud.Started().Event!.Body).DetailType);
@@ -175,21 +175,21 @@ public sealed class HourWorkflowTests : IDisposable
         var now = DateTimeOffset.UtcNow;
         var holder = new RunRecord
         {
-            RunId = "run-holder", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            RunId = "run-holder", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = WorkflowContract.InputFor(Hour), Status = RunStatus.Running,
             Holder = $"run-holder pid {Environment.ProcessId} on {Environment.MachineName}", StartedAt = now,
         };
         holder = (await runs.TryStartAsync(holder, TimeProvider.System, TimeSpan.FromMinutes(1), CancellationToken.None)).Started!;
         var workflow = await _h.WorkflowAsync();
 
         var clock = Stopwatch.StartNew();
-        var blocked = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual, TimeSpan.FromMilliseconds(300));
+        var blocked = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual, TimeSpan.FromMilliseconds(300));
 
         Assert.Equal("run-holder", blocked.Held().HeldBy.RunId);
         Assert.InRange(clock.ElapsedMilliseconds, 250, 10_000);
         Assert.Equal(["run-holder"], (await runs.ListAsync(Hour, null, 10, CancellationToken.None)).Select(r => r.RunId));
 
         await runs.FinishAsync(holder with { Status = RunStatus.Succeeded, EndedAt = DateTimeOffset.UtcNow }, CancellationToken.None);
-        var after = await workflow.RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var after = await workflow.RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
         Assert.True(after.Started().Succeeded);
     }
 
@@ -201,7 +201,7 @@ public sealed class HourWorkflowTests : IDisposable
         var now = DateTimeOffset.UtcNow;
         var dead = new RunRecord
         {
-            RunId = "run-dead", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            RunId = "run-dead", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = WorkflowContract.InputFor(Hour), Status = RunStatus.Running,
             Holder = "run-dead", StartedAt = now,
         };
         Assert.NotNull((await runs.TryStartAsync(dead, TimeProvider.System, TimeSpan.FromMinutes(5), CancellationToken.None)).Started);
@@ -213,7 +213,7 @@ public sealed class HourWorkflowTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        var result = await (await _h.WorkflowAsync()).RunAsync(HourWorkflow.InputFor(Hour), RunTrigger.Manual);
+        var result = await (await _h.WorkflowAsync()).RunAsync(WorkflowContract.InputFor(Hour), RunTrigger.Manual);
 
         Assert.True(result.Started().Succeeded);
         var abandoned = await runs.FindAsync("run-dead", CancellationToken.None);
@@ -229,7 +229,7 @@ public sealed class HourWorkflowTests : IDisposable
         var then = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(-10));
         var old = new RunRecord
         {
-            RunId = "run-old", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = HourWorkflow.InputFor(Hour), Status = RunStatus.Running,
+            RunId = "run-old", TargetHour = Hour, Trigger = RunTrigger.Manual, Input = WorkflowContract.InputFor(Hour), Status = RunStatus.Running,
             Holder = "run-old", StartedAt = default,
         };
         await runs.TryStartAsync(old, then, TimeSpan.FromSeconds(30), CancellationToken.None);
@@ -256,7 +256,7 @@ public sealed class HourWorkflowTests : IDisposable
     {
         var result = await (await _h.WorkflowAsync()).RunAsync(input, RunTrigger.Manual);
 
-        Assert.Equal(expected, HourWorkflow.ComputeTargetHour(input).ToString());
+        Assert.Equal(expected, WorkflowContract.TargetHour(input).ToString());
         Assert.Equal(expected, result.Started().Run!.TargetHour.ToString());
         Assert.Equal(expected, result.Started().Report!.TargetHour);
         Assert.Equal(input, result.Started().Run.Input);
