@@ -8,7 +8,8 @@ namespace Tally.Engine;
 public readonly record struct RunProgress(int FilesDone, int FilesTotal, long BytesDone, long BytesTotal);
 
 /// <summary>
-/// Aggregates one hour: reads every raw file of the hour once, in parallel across files, computes every configured table in
+/// Aggregates one hour: reads every raw file of the hour once, in parallel across files and across the byte ranges of large
+/// uncompressed files (<see cref="FileSplits"/>), computes every configured table in
 /// that one pass, and replaces each table's file for the hour atomically. Rejected records go to
 /// <c>quarantine/…/rejected.jsonl</c>; when their share exceeds <see cref="TallyOptions.RejectedThreshold"/> the run fails and
 /// leaves the tables as they were. Memory is bounded by the number of distinct keys, not by the input size.

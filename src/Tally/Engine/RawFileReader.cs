@@ -16,7 +16,8 @@ namespace Tally.Engine;
 /// after the refill, so nothing is counted twice. A record that breaks the contract goes to the <see cref="RejectLog"/>;
 /// after a syntax error reading resumes at the next line that starts an object (each unindented line skipped is one
 /// rejected record). Memory is one buffer (1 MiB, grown
-/// only for a larger record). Not thread-safe: one per worker, reused across files.
+/// only for a larger record). A file may also be read as byte ranges (<see cref="ReadRangeAsync"/>, planned by
+/// <see cref="FileSplits"/>). Not thread-safe: one per worker, reused across files.
 /// </summary>
 internal sealed class RawFileReader
 {
