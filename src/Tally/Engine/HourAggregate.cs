@@ -149,45 +149,64 @@ internal sealed class HourAggregate
     {
         var fieldCount = _types.Length;
         var map = new int[fieldCount][];
-        foreach (var f in _groupedFields)
+        // Each field's values, then each table's groups, on their own cores: each touches only its own interner or table
+        // (read-only the maps), and a field's ids are given in the same order as one after the other would give them.
+        InParallel(_groupedFields.Length, i =>
         {
+            var f = _groupedFields[i];
             if (_strings[f] is { } strings)
             {
                 var source = other._strings[f]!;
-                map[f] = new int[source.Count + 1];
-                for (var id = 1; id <= source.Count; id++) map[f][id] = strings.GetOrAdd(source[id]);
+                var ids = new int[source.Count + 1];
+                for (var id = 1; id <= source.Count; id++) ids[id] = strings.GetOrAdd(source[id]);
+                map[f] = ids;
             }
             else
             {
                 var source = other._integers[f]!;
-                map[f] = new int[source.Count + 1];
-                for (var id = 1; id <= source.Count; id++) map[f][id] = _integers[f]!.GetOrAdd(source[id]);
+                var ids = new int[source.Count + 1];
+                for (var id = 1; id <= source.Count; id++) ids[id] = _integers[f]!.GetOrAdd(source[id]);
+                map[f] = ids;
             }
-        }
-        var ids = new int[fieldCount];
-        var mapped = new int[fieldCount];
-        for (var s = 0; s < _specFields.Length; s++)
+        });
+        InParallel(_specFields.Length, s =>
         {
             if (_metricTables[s] is { } metrics)
             {
                 metrics.MergeFrom(other._metricTables[s]!, map, fieldCount);
-                continue;
+                return;
             }
             if (_specFields[s] is [var left, var right])
             {
                 // Two fields: pair counter to pair counter, row by row.
                 _final[s]!.AddAll(other._final[s]!, map[left], map[right]);
-                continue;
+                return;
             }
+            var ids = new int[fieldCount];
+            var mapped = new int[fieldCount];
             foreach (var count in other.Groups(s, ids))
             {
                 foreach (var f in _specFields[s]) mapped[f] = map[f][ids[f]];
                 Count(s, mapped, count);
             }
-        }
+        });
         Records += other.Records;
         OutsideWindow += other.OutsideWindow;
         Rejected += other.Rejected;
+    }
+
+    /// <summary>Runs <paramref name="body"/> for 0 to <paramref name="count"/> − 1 on the thread pool; an exception thrown by
+    /// one of them (a <see cref="TallyException"/>) is rethrown as itself, not wrapped in an <see cref="AggregateException"/>.</summary>
+    private static void InParallel(int count, Action<int> body)
+    {
+        try
+        {
+            Parallel.For(0, count, body);
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 
     /// <summary>The rows of every table, sorted by key (nulls first, text by UTF-8 bytes, numbers by value, false before true).</summary>
@@ -227,7 +246,7 @@ internal sealed class HourAggregate
 
         // Each table is built on its own core: the large ones (hundreds of thousands of rows) dominate.
         var tables = new AggregatedTable[_tables.Count];
-        Parallel.For(0, _tables.Count, s => tables[s] = BuildTable(s, ranks, values));
+        InParallel(_tables.Count, s => tables[s] = BuildTable(s, ranks, values));
         return tables;
 
         static T?[] Values<T>(Int64Interner ints, Func<long, T?> convert)

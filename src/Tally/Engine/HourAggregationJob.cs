@@ -8,7 +8,8 @@ namespace Tally.Engine;
 public readonly record struct RunProgress(int FilesDone, int FilesTotal, long BytesDone, long BytesTotal);
 
 /// <summary>
-/// Aggregates one hour: reads every raw file of the hour once, in parallel across files, computes every configured table in
+/// Aggregates one hour: reads every raw file of the hour once, in parallel across files and across the byte ranges of large
+/// uncompressed files (<see cref="FileSplits"/>), computes every configured table in
 /// that one pass, and replaces each table's file for the hour atomically. Rejected records go to
 /// <c>quarantine/…/rejected.jsonl</c>; when their share exceeds <see cref="TallyOptions.RejectedThreshold"/> the run fails and
 /// leaves the tables as they were. Memory is bounded by the number of distinct keys, not by the input size.
@@ -31,6 +32,12 @@ public sealed class HourAggregationJob
     /// <summary>The initial size of each worker's read buffer; tests make it tiny so records straddle refills.</summary>
     internal int ReadBufferBytes { get; init; } = RawFileReader.DefaultBufferBytes;
 
+    /// <summary>The smallest range a large uncompressed file is split into (<see cref="FileSplits"/>); tests make it tiny.</summary>
+    internal long SplitBytes { get; init; } = FileSplits.DefaultSplitBytes;
+
+    /// <summary>The most ranges one file is split into; null for four per worker. Tests raise it to split at many points.</summary>
+    internal int? MaxSplitsPerFile { get; init; }
+
     /// <summary>Runs the hour. A data error (too many rejected records) gives a report with status failed.</summary>
     /// <exception cref="TallyException">When storage fails (Transient) or a file cannot be read.</exception>
     /// <exception cref="OperationCanceledException">When cancelled while reading; the tables are then unchanged (once read,
@@ -44,41 +51,18 @@ public sealed class HourAggregationJob
         var fingerprint = RawFiles.Fingerprint(files);
         var bytesTotal = files.Sum(f => f.Size);
 
-        using var rejects = new RejectLog();
-        var workers = new ConcurrentBag<(HourAggregate Aggregate, RawFileReader Reader)>();
-        var all = new ConcurrentBag<HourAggregate>();
-        var filesDone = 0;
-        long bytesDone = 0;
-        var kinds = new int[Enum.GetValues<RawFileKind>().Length];
-        progress?.Report(new RunProgress(0, files.Count, 0, bytesTotal));
-
-        // Largest first, so one big file does not start last and leave a core idle.
-        var order = files.OrderByDescending(f => f.Size).ToList();
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.EffectiveParallelism, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(order, parallel, async (file, ct) =>
+        var read = await ReadAllAsync(files, hour, split: true, progress, bytesTotal, cancellationToken).ConfigureAwait(false);
+        if (read.SplitFailed)
         {
-            if (!workers.TryTake(out var worker))
-            {
-                var aggregate = new HourAggregate(_options.Source, _tables);
-                all.Add(aggregate);
-                worker = (aggregate, new RawFileReader(_options.Source, aggregate, rejects, hour, ReadBufferBytes));
-            }
-            try
-            {
-                var kind = await ReadFileAsync(worker.Reader, worker.Aggregate, rejects, file, ct).ConfigureAwait(false);
-                Interlocked.Increment(ref kinds[(int)kind]);
-            }
-            finally
-            {
-                workers.Add(worker);
-            }
-            var done = Interlocked.Increment(ref filesDone);
-            var bytes = Interlocked.Add(ref bytesDone, file.Size);
-            progress?.Report(new RunProgress(done, files.Count, bytes, bytesTotal));
-        }).ConfigureAwait(false);
+            // A split point that the reading did not confirm as a record boundary (see FileSplits): read the hour again whole.
+            read.Rejects.Dispose();
+            read = await ReadAllAsync(files, hour, split: false, progress, bytesTotal, cancellationToken).ConfigureAwait(false);
+        }
+        using var rejects = read.Rejects;
+        var kinds = read.Kinds;
 
         // The first worker's counts are the base: merging the others into it costs one pass less than into a new one.
-        var parts = all.ToList();
+        var parts = read.Parts;
         var total = parts.Count > 0 ? parts[0] : new HourAggregate(_options.Source, _tables);
         foreach (var part in parts.Skip(1)) total.MergeFrom(part);
 
@@ -144,6 +128,98 @@ public sealed class HourAggregationJob
             Tables = tables,
             Quarantine = quarantine,
         };
+    }
+
+    /// <summary>What <see cref="ReadAllAsync"/> read: one aggregate per worker, the rejects, the files per kind, and whether a
+    /// split point turned out not to be a record boundary (then nothing read is to be used).</summary>
+    private sealed record ReadResult(List<HourAggregate> Parts, RejectLog Rejects, int[] Kinds, bool SplitFailed);
+
+    /// <summary>Reads every file of the hour across the workers: whole files, and with <paramref name="split"/> the byte
+    /// ranges <see cref="FileSplits"/> plans for large uncompressed ones, largest first.</summary>
+    private async Task<ReadResult> ReadAllAsync(IReadOnlyList<ObjectInfo> files, HourWindow hour, bool split, IProgress<RunProgress>? progress,
+        long bytesTotal, CancellationToken cancellationToken)
+    {
+        var rejects = new RejectLog();
+        try
+        {
+            var workers = new ConcurrentBag<(HourAggregate Aggregate, RawFileReader Reader)>();
+            var all = new ConcurrentBag<HourAggregate>();
+            var filesDone = 0;
+            long bytesDone = 0;
+            var splitFailed = false;
+            var kinds = new int[Enum.GetValues<RawFileKind>().Length];
+            progress?.Report(new RunProgress(0, files.Count, 0, bytesTotal));
+
+            var parallelism = _options.EffectiveParallelism;
+            var items = new List<FileSplits.Range>();
+            foreach (var file in files)
+            {
+                var ranges = split && parallelism > 1
+                    ? await FileSplits.PlanAsync(_store, file, SplitBytes, MaxSplitsPerFile ?? 4 * parallelism, cancellationToken).ConfigureAwait(false)
+                    : null;
+                if (ranges is null) items.Add(new FileSplits.Range(file, null, 0, 0, file.Size));
+                else items.AddRange(ranges);
+            }
+            // Largest first, so one big file (or range) does not start last and leave a core idle.
+            var order = items.OrderByDescending(r => r.Bytes).ToList();
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(order, parallel, async (range, ct) =>
+            {
+                if (!workers.TryTake(out var worker))
+                {
+                    var aggregate = new HourAggregate(_options.Source, _tables);
+                    all.Add(aggregate);
+                    worker = (aggregate, new RawFileReader(_options.Source, aggregate, rejects, hour, ReadBufferBytes));
+                }
+                var fileDone = true;
+                try
+                {
+                    if (range.Splits is not { } splits)
+                    {
+                        var kind = await ReadFileAsync(worker.Reader, worker.Aggregate, rejects, range.File, ct).ConfigureAwait(false);
+                        Interlocked.Increment(ref kinds[(int)kind]);
+                    }
+                    else
+                    {
+                        if (range.Index == 0) Interlocked.Increment(ref kinds[(int)RawFileKind.Json]);
+                        fileDone = await ReadRangeAsync(worker.Reader, splits, range.Index, ct).ConfigureAwait(false);
+                        if (fileDone && !splits.Finish(rejects)) splitFailed = true;
+                    }
+                }
+                finally
+                {
+                    workers.Add(worker);
+                }
+                var bytes = Interlocked.Add(ref bytesDone, range.Bytes);
+                var done = fileDone ? Interlocked.Increment(ref filesDone) : Volatile.Read(ref filesDone);
+                progress?.Report(new RunProgress(done, files.Count, bytes, bytesTotal));
+            }).ConfigureAwait(false);
+            return new ReadResult(all.ToList(), rejects, kinds, splitFailed);
+        }
+        catch
+        {
+            rejects.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads range <paramref name="index"/> of a split file; true when it was the file's last range to finish.</summary>
+    private async Task<bool> ReadRangeAsync(RawFileReader reader, FileSplits splits, int index, CancellationToken cancellationToken)
+    {
+        var key = splits.File.Key;
+        try
+        {
+            await using var stored = await _store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+            var start = splits.Starts[index];
+            if (start > 0) stored.Seek(start, SeekOrigin.Begin);
+            var limit = index + 1 < splits.Starts.Length ? splits.Starts[index + 1] : long.MaxValue;
+            var end = await reader.ReadRangeAsync(stored, key, start, limit, index == 0 ? null : splits.Pending[index], cancellationToken).ConfigureAwait(false);
+            return splits.Done(index, end);
+        }
+        catch (IOException e)
+        {
+            throw TallyException.Transient($"Cannot read '{_store.Describe(key)}': {e.Message}", e);
+        }
     }
 
     /// <summary>Reads one raw file, whatever its name: its kind comes from its first bytes (<see cref="RawFileDecoder"/>).</summary>

@@ -16,7 +16,8 @@ namespace Tally.Engine;
 /// after the refill, so nothing is counted twice. A record that breaks the contract goes to the <see cref="RejectLog"/>;
 /// after a syntax error reading resumes at the next line that starts an object (each unindented line skipped is one
 /// rejected record). Memory is one buffer (1 MiB, grown
-/// only for a larger record). Not thread-safe: one per worker, reused across files.
+/// only for a larger record). A file may also be read as byte ranges (<see cref="ReadRangeAsync"/>, planned by
+/// <see cref="FileSplits"/>). Not thread-safe: one per worker, reused across files.
 /// </summary>
 internal sealed class RawFileReader
 {
@@ -54,6 +55,9 @@ internal sealed class RawFileReader
     private long _linesCounted;     // newlines before _buffer[_countedTo], from the file's start
     private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
     private string? _syntaxError;
+    private List<PendingReject>? _pending; // rejects of a range after the file's first: renumbered by the caller
+    private long _limit;            // file offset where this range ends: no record starting there or later is read
+    private long _stoppedAt;        // file offset where reading stopped at _limit, or -1
 
     public RawFileReader(SourceSchema schema, HourAggregate aggregate, RejectLog rejects, HourWindow hour, int bufferBytes = DefaultBufferBytes)
     {
@@ -97,16 +101,33 @@ internal sealed class RawFileReader
 
     /// <summary>Reads every record of <paramref name="stream"/>, which holds the file <paramref name="file"/>.</summary>
     /// <returns>The number of bytes read from the (decompressed) stream.</returns>
-    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken)
+    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken) =>
+        (await ReadRangeAsync(stream, file, 0, long.MaxValue, null, cancellationToken).ConfigureAwait(false)).BytesRead;
+
+    /// <summary>
+    /// Reads the records of <paramref name="file"/> that start in <c>[start, limit)</c>: <paramref name="stream"/> is the
+    /// file from byte <paramref name="start"/> on (a record that starts before <paramref name="limit"/> is read to its end,
+    /// past it if need be). A range that does not start the file (<paramref name="start"/> &gt; 0) has no BOM, begins
+    /// outside any array, counts its lines from 1 and sends its rejects to <paramref name="pending"/>, for the caller to
+    /// renumber once the lines before the range are known; offsets are the file's.
+    /// </summary>
+    /// <returns>Bytes read, where reading stopped (the first record start or byte at or after <paramref name="limit"/>, or
+    /// the end), the lines (newlines) before that point from <paramref name="start"/>, and whether reading stopped there at
+    /// the top level of the file, outside any array: only then is the next range's start state the one an unsplit read
+    /// would have had.</returns>
+    internal async Task<RangeEnd> ReadRangeAsync(Stream stream, string file, long start, long limit, List<PendingReject>? pending, CancellationToken cancellationToken)
     {
         _file = file;
+        _pending = pending;
+        _limit = limit;
+        _stoppedAt = -1;
         _array = ArrayState.None;
-        _bufferOffset = 0;
+        _bufferOffset = start;
         _linesCounted = 0;
         _countedTo = 0;
         var filled = 0;
         var eof = false;
-        var atStart = true;
+        var atStart = start == 0;
         while (true)
         {
             while (!eof && filled < _buffer.Length)
@@ -115,14 +136,23 @@ internal sealed class RawFileReader
                 if (n == 0) eof = true;
                 else filled += n;
             }
-            var start = 0;
+            var first = 0;
             if (atStart)
             {
-                if (filled >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) start = 3;
+                if (filled >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) first = 3;
                 atStart = false;
             }
-            var consumed = Process(_buffer.AsSpan(0, filled), start, eof);
-            if (eof) return _bufferOffset + filled;
+            var consumed = Process(_buffer.AsSpan(0, filled), first, eof);
+            if (_stoppedAt >= 0)
+            {
+                var lines = _linesCounted + _buffer.AsSpan(_countedTo, consumed - _countedTo).Count((byte)'\n');
+                return new RangeEnd(_bufferOffset + filled - start, _stoppedAt, lines, _array == ArrayState.None);
+            }
+            if (eof)
+            {
+                var lines = _linesCounted + _buffer.AsSpan(_countedTo, filled - _countedTo).Count((byte)'\n');
+                return new RangeEnd(_bufferOffset + filled - start, _bufferOffset + filled, lines, _array == ArrayState.None);
+            }
 
             var remaining = filled - consumed;
             if (consumed == 0)
@@ -141,6 +171,12 @@ internal sealed class RawFileReader
         }
     }
 
+    /// <summary>How a <see cref="ReadRangeAsync"/> ended: see there.</summary>
+    internal readonly record struct RangeEnd(long BytesRead, long StoppedAt, long Lines, bool AtTopLevel);
+
+    /// <summary>A rejected record of a range that does not start its file, its line counted from the range's start (1-based).</summary>
+    internal readonly record struct PendingReject(long Line, long Offset, string Reason, byte[] Record);
+
     private enum Outcome
     {
         Done,
@@ -157,6 +193,11 @@ internal sealed class RawFileReader
         while (true)
         {
             pos = SkipWhitespace(data, pos);
+            if (_bufferOffset + pos >= _limit && pos < data.Length)
+            {
+                _stoppedAt = _bufferOffset + pos;
+                return pos;
+            }
             if (pos >= data.Length)
             {
                 if (isFinal && _array is not (ArrayState.None or ArrayState.Lenient))
@@ -937,7 +978,8 @@ internal sealed class RawFileReader
         _countedTo = start;
         var line = _linesCounted + 1;
         var text = data.Slice(start, length).TrimEnd("\r\n \t"u8);
-        _rejects.Add(_file, line, _bufferOffset + start, reason, text);
+        if (_pending is null) _rejects.Add(_file, line, _bufferOffset + start, reason, text);
+        else _pending.Add(new PendingReject(line, _bufferOffset + start, reason, text.ToArray()));
     }
 
     private static string Describe(JsonTokenType token) => token switch
