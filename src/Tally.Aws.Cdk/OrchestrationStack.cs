@@ -285,7 +285,7 @@ internal sealed class OrchestrationStack : Stack
         })
             .When(Condition.NumberGreaterThan("$.target.raw_bytes", settings.GlueThresholdBytes), aggregateHourOnGlue.Next(releaseLease))
             .Otherwise(aggregateHour.Next(new Choice(this, "CheckRun")
-                .When(Condition.StringEquals("$.aggregate.report.status", "failed"), runError.Next(formatFailure))
+                .When(Condition.StringEquals("$.aggregate.report.status", WorkflowContract.Report.Failed), runError.Next(formatFailure))
                 .Otherwise(releaseLease)));
         var definition = computeTargetHour.Next(acquireLease).Next(chooseEngine);
 

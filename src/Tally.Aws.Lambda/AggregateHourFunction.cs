@@ -97,7 +97,7 @@ public sealed class AggregateHourFunction
     private static JsonObject Failure(HourWindow? hour, string? cause, Exception e) => new()
     {
         ["target_hour"] = hour?.ToString(),
-        ["status"] = "failed",
+        ["status"] = WorkflowContract.Report.Failed,
         ["error"] = cause ?? e.Message,
         ["error_name"] = e is TallyException t ? TallyException.ErrorName(t.Kind) : e.GetType().FullName ?? e.GetType().Name,
     };

@@ -136,6 +136,16 @@ public static class WorkflowContract
     }
 
     /// <summary>
+    /// The <c>status</c> of the report AggregateHour answers with (Tally's engine, in <c>tally run</c> and in the Lambda
+    /// function): the state machine's CheckRun state sends a <see cref="Report.Failed"/> report down the failure path.
+    /// </summary>
+    public static class Report
+    {
+        public const string Succeeded = "succeeded";
+        public const string Failed = "failed";
+    }
+
+    /// <summary>
     /// How AggregateHour retries a transient failure (<see cref="TallyException.IsTransient"/>: I/O, throttling, 5xx) by
     /// default, locally (<c>Retry</c> settings) and in the AggregateHour Lambda function: 3 attempts, waiting 2 s, then
     /// 4 s (doubling, at most 60 s). Data errors and bad configuration are not retried.

@@ -191,6 +191,13 @@ public class WorkflowContractFacts
     }
 
     [Fact]
+    public void Report_StatusesAreTheTextsTheCheckRunStateCompares()
+    {
+        Assert.Equal("succeeded", WorkflowContract.Report.Succeeded);
+        Assert.Equal("failed", WorkflowContract.Report.Failed);
+    }
+
+    [Fact]
     public void AggregateHourRetry_IsThreeAttempts_WaitingTwoThenFourSeconds()
     {
         var retry = WorkflowContract.AggregateHourRetry;

@@ -6,8 +6,8 @@ namespace Tally.Engine;
 [JsonConverter(typeof(JsonStringEnumConverter<RunStatus>))]
 public enum RunStatus
 {
-    [JsonStringEnumMemberName("succeeded")] Succeeded,
-    [JsonStringEnumMemberName("failed")] Failed,
+    [JsonStringEnumMemberName(WorkflowContract.Report.Succeeded)] Succeeded,
+    [JsonStringEnumMemberName(WorkflowContract.Report.Failed)] Failed,
 }
 
 /// <summary>One table written by a run.</summary>
