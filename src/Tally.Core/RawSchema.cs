@@ -61,7 +61,7 @@ public sealed partial record RawField(string Name, RawFieldType Type)
 }
 
 /// <summary>The raw web-page-hit record, as the seed defines it: the source schema when none is declared.</summary>
-public static class RawSchema
+internal static class RawSchema
 {
     public static readonly RawField GroupId = new("GroupID", RawFieldType.Int64);
     public static readonly RawField CountryCode = new("CountryCode", RawFieldType.String);
