@@ -51,10 +51,10 @@ public sealed partial record RawField(string Name, RawFieldType Type)
     public IReadOnlyList<string> Path => Name.Split('.');
 
     /// <summary>The default column name of a JSON name: lower case, dots become underscores.</summary>
-    public static string DefaultColumn(string name) => (name ?? "").ToLowerInvariant().Replace('.', '_');
+    internal static string DefaultColumn(string name) => (name ?? "").ToLowerInvariant().Replace('.', '_');
 
     /// <summary>Whether <paramref name="column"/> is a column name Tally accepts: lower-case letters, digits and underscores, not starting with a digit.</summary>
-    public static bool IsValidColumn(string column) => ColumnPattern().IsMatch(column);
+    internal static bool IsValidColumn(string column) => ColumnPattern().IsMatch(column);
 
     [GeneratedRegex(@"^[a-z_][a-z0-9_]{0,127}\z")]
     private static partial Regex ColumnPattern();
