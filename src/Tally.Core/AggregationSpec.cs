@@ -43,7 +43,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
 
     /// <summary>The group-by fields resolved against the seed's schema, in <see cref="GroupBy"/> order.</summary>
     /// <exception cref="TallyException">When a name is not a raw field.</exception>
-    public IReadOnlyList<RawField> GroupByFields() => Resolve(SourceSchema.Seed).GroupBy;
+    internal IReadOnlyList<RawField> GroupByFields() => Resolve(SourceSchema.Seed).GroupBy;
 
     /// <summary>The table's columns for the seed's schema (see <see cref="Resolve"/>).</summary>
     public IReadOnlyList<TableColumn> Columns() => Resolve(SourceSchema.Seed).Columns;
@@ -59,7 +59,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
     /// <param name="schema">The source schema.</param>
     /// <param name="key">The settings key of this table, named in errors (<c>Aggregations:0</c>); the table's name when null.</param>
     /// <exception cref="TallyException">InvalidConfiguration, one sentence naming the key, for the first problem found.</exception>
-    public TableDefinition Resolve(SourceSchema schema, string? key = null)
+    internal TableDefinition Resolve(SourceSchema schema, string? key = null)
     {
         var at = key is null ? $"Table '{Table}'" : $"{key} (table '{Table}')";
         if (string.IsNullOrEmpty(Table) || !TableName().IsMatch(Table))
@@ -121,11 +121,11 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
 
     /// <summary>Checks a list of specs against the seed's schema (see <see cref="Validate(IReadOnlyList{AggregationSpec}, SourceSchema, string)"/>).</summary>
     /// <exception cref="TallyException">With the first problem found.</exception>
-    public static void Validate(IReadOnlyList<AggregationSpec> specs) => Validate(specs, SourceSchema.Seed);
+    internal static void Validate(IReadOnlyList<AggregationSpec> specs) => Validate(specs, SourceSchema.Seed);
 
     /// <summary>Checks a list of specs: at least one, unique valid table names, known non-repeated fields, valid metrics.</summary>
     /// <exception cref="TallyException">With the first problem found.</exception>
-    public static IReadOnlyList<TableDefinition> Validate(IReadOnlyList<AggregationSpec> specs, SourceSchema schema, string? key = null)
+    internal static IReadOnlyList<TableDefinition> Validate(IReadOnlyList<AggregationSpec> specs, SourceSchema schema, string? key = null)
     {
         if (specs.Count == 0) throw Invalid("At least one aggregation must be configured.");
         var names = new HashSet<string>(StringComparer.Ordinal);

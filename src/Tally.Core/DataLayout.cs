@@ -16,13 +16,13 @@ public static class DataLayout
     public const string QuarantinePrefix = "quarantine";
 
     /// <summary>The name of the single data file of a table partition, without extension.</summary>
-    public const string PartFileStem = "part-00000";
+    internal const string PartFileStem = "part-00000";
 
     /// <summary>The partition keys of the hour, outermost first, with the digits each is written with.</summary>
     public static IReadOnlyList<(string Key, int Width)> HourKeys { get; } = [("year", 4), ("month", 2), ("day", 2), ("hour", 2)];
 
     /// <summary><c>year=YYYY/month=MM/day=DD/hour=HH</c>, zero-padded.</summary>
-    public static string HourPartition(HourWindow hour) => string.Create(CultureInfo.InvariantCulture,
+    internal static string HourPartition(HourWindow hour) => string.Create(CultureInfo.InvariantCulture,
         $"year={hour.Year:D4}/month={hour.Month:D2}/day={hour.Day:D2}/hour={hour.Hour:D2}");
 
     /// <summary>The hour's partition values as strings, zero-padded: year, month, day, hour.</summary>
@@ -86,7 +86,7 @@ public static class DataLayout
     }
 
     /// <summary>The hour with these partition values, when they form a valid UTC date and hour.</summary>
-    public static bool TryHour(int year, int month, int day, int hour, out HourWindow window)
+    internal static bool TryHour(int year, int month, int day, int hour, out HourWindow window)
     {
         window = default;
         if (year is < 1 or > 9999 || month is < 1 or > 12 || hour is < 0 or > 23 || day < 1 || day > DateTime.DaysInMonth(year, month)) return false;

@@ -44,10 +44,10 @@ public readonly record struct HourWindow : IComparable<HourWindow>
     public HourWindow AddHours(int hours) => new(Start.AddHours(hours));
 
     /// <summary>Whether <paramref name="utcTicks"/> (ticks of a UTC instant) falls inside the hour.</summary>
-    public bool ContainsUtcTicks(long utcTicks) => utcTicks >= Start.UtcTicks && utcTicks < End.UtcTicks;
+    internal bool ContainsUtcTicks(long utcTicks) => utcTicks >= Start.UtcTicks && utcTicks < End.UtcTicks;
 
     /// <summary>Whether <paramref name="instant"/> falls inside the hour.</summary>
-    public bool Contains(DateTimeOffset instant) => ContainsUtcTicks(instant.UtcTicks);
+    internal bool Contains(DateTimeOffset instant) => ContainsUtcTicks(instant.UtcTicks);
 
     /// <summary>
     /// Parses an hour given as <c>2026-11-24T13</c>, <c>2026-11-24T13Z</c>, <c>2026-11-24T13:00[:00][Z]</c>, or

@@ -35,7 +35,7 @@ public sealed record MetricSpec(string Column, MetricFunction Function, string? 
     };
 
     /// <summary>The function a settings word names, in any case; false for anything else.</summary>
-    public static bool TryParseFunction(string? text, out MetricFunction function)
+    internal static bool TryParseFunction(string? text, out MetricFunction function)
     {
         foreach (var candidate in Enum.GetValues<MetricFunction>())
         {

@@ -51,17 +51,17 @@ public sealed partial record RawField(string Name, RawFieldType Type)
     public IReadOnlyList<string> Path => Name.Split('.');
 
     /// <summary>The default column name of a JSON name: lower case, dots become underscores.</summary>
-    public static string DefaultColumn(string name) => (name ?? "").ToLowerInvariant().Replace('.', '_');
+    internal static string DefaultColumn(string name) => (name ?? "").ToLowerInvariant().Replace('.', '_');
 
     /// <summary>Whether <paramref name="column"/> is a column name Tally accepts: lower-case letters, digits and underscores, not starting with a digit.</summary>
-    public static bool IsValidColumn(string column) => ColumnPattern().IsMatch(column);
+    internal static bool IsValidColumn(string column) => ColumnPattern().IsMatch(column);
 
     [GeneratedRegex(@"^[a-z_][a-z0-9_]{0,127}\z")]
     private static partial Regex ColumnPattern();
 }
 
 /// <summary>The raw web-page-hit record, as the seed defines it: the source schema when none is declared.</summary>
-public static class RawSchema
+internal static class RawSchema
 {
     public static readonly RawField GroupId = new("GroupID", RawFieldType.Int64);
     public static readonly RawField CountryCode = new("CountryCode", RawFieldType.String);

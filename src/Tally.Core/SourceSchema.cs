@@ -79,7 +79,7 @@ public sealed class SourceSchema
     /// The field <paramref name="name"/> names: its JSON name, else its column, exactly; else the one field whose name or
     /// column equals it in any case. Null when none (or several in any case).
     /// </summary>
-    public RawField? Find(string name)
+    internal RawField? Find(string name)
     {
         foreach (var f in Fields)
         {
@@ -120,7 +120,7 @@ public sealed class SourceSchema
     };
 
     /// <summary>The type a settings word names, in any case; false for anything else.</summary>
-    public static bool TryParseType(string? text, out RawFieldType type)
+    internal static bool TryParseType(string? text, out RawFieldType type)
     {
         foreach (var candidate in Enum.GetValues<RawFieldType>())
         {

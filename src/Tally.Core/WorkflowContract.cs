@@ -21,7 +21,7 @@ public static class WorkflowContract
     public const string ScheduledTimeKey = "target_datetime";
 
     /// <summary>What EventBridge Scheduler replaces with a run's scheduled time (ISO-8601, UTC, to the second) in its input.</summary>
-    public const string SchedulerPlaceholder = "<aws.scheduler.scheduled-time>";
+    internal const string SchedulerPlaceholder = "<aws.scheduler.scheduled-time>";
 
     /// <summary>
     /// The seed's schedule input, as the Scheduler schedule holds it: <c>{"target_datetime": "&lt;aws.scheduler.scheduled-time&gt;"}</c>.

@@ -4,7 +4,7 @@ namespace Tally;
 /// An <see cref="IProgress{T}"/> that calls back on the reporting thread, at once and in order (<see cref="Progress{T}"/>
 /// posts each report to the pool, where they may run late and out of order).
 /// </summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+public sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
 }

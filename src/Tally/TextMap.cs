@@ -7,7 +7,7 @@ namespace Tally;
 /// has exactly one text, and parsing text that is none of them is an error, never a silent default.
 /// </summary>
 /// <typeparam name="T">The enum; every one of its values must be given a text.</typeparam>
-internal sealed class TextMap<T> where T : struct, Enum
+public sealed class TextMap<T> where T : struct, Enum
 {
     private readonly FrozenDictionary<T, string> _texts;
     private readonly FrozenDictionary<string, T> _values;
@@ -15,7 +15,7 @@ internal sealed class TextMap<T> where T : struct, Enum
 
     /// <param name="what">What the values are, for errors: "run status".</param>
     /// <param name="pairs">Every value of <typeparamref name="T"/> with its text.</param>
-    public TextMap(string what, params (T Value, string Text)[] pairs)
+    internal TextMap(string what, params (T Value, string Text)[] pairs)
     {
         _what = what;
         _texts = pairs.ToFrozenDictionary(p => p.Value, p => p.Text);

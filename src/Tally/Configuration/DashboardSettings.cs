@@ -4,7 +4,7 @@ namespace Tally.Configuration;
 /// <c>tally serve</c>'s web dashboard (section <c>Dashboard</c>): where it listens and the token that lets requests from other
 /// machines in. <c>--port</c>, <c>--bind</c> and <c>--token</c> override these.
 /// </summary>
-internal sealed class DashboardSettings
+public sealed class DashboardSettings
 {
     /// <summary>The TCP port; 0 lets the system choose one (the URL is logged at start).</summary>
     public int Port { get; set; } = 5080;

@@ -11,13 +11,13 @@ namespace Tally.Configuration;
 /// <c>TALLY_</c>, with <c>__</c> for nesting (<c>TALLY_Events__Webhook__Url</c>). Later sources win; command-line options win
 /// over both. Durations are .NET time spans (<c>"00:00:30"</c>). See the README's Configuration section.
 /// </summary>
-internal sealed class TallySettings
+public sealed class TallySettings
 {
     /// <summary>The settings file's name inside the state directory.</summary>
-    public const string FileName = "settings.json";
+    internal const string FileName = "settings.json";
 
     /// <summary>The prefix of the environment variables that are read.</summary>
-    public const string EnvironmentPrefix = "TALLY_";
+    internal const string EnvironmentPrefix = "TALLY_";
 
     /// <summary>The largest share of rejected records a run accepts (0.01 = 1 %).</summary>
     public double RejectedThreshold { get; set; } = 0.01;
@@ -158,7 +158,7 @@ internal sealed class TallySettings
 }
 
 /// <summary>The S3 connection keys of the settings (section <c>S3</c>); unset values fall back to the AWS environment.</summary>
-internal sealed class S3ConnectionSettings
+public sealed class S3ConnectionSettings
 {
     /// <summary>A custom endpoint (MinIO, Ceph, R2, ...), e.g. <c>http://127.0.0.1:9000</c>.</summary>
     public string? Endpoint { get; set; }
@@ -174,7 +174,7 @@ internal sealed class S3ConnectionSettings
 }
 
 /// <summary>How AggregateHour is retried after a transient failure (I/O, storage throttling or 5xx).</summary>
-internal sealed class RetrySettings
+public sealed class RetrySettings
 {
     /// <summary>Attempts in all, the first included; 1 = no retry.</summary>
     public int MaxAttempts { get; set; } = WorkflowContract.AggregateHourRetry.MaxAttempts;
@@ -186,11 +186,11 @@ internal sealed class RetrySettings
     public TimeSpan MaxDelay { get; set; } = WorkflowContract.AggregateHourRetry.MaxDelay;
 
     /// <summary>These settings as the policy the AggregateHour Lambda function applies by default.</summary>
-    public RetryPolicy ToPolicy() => new(MaxAttempts, InitialDelay, MaxDelay);
+    internal RetryPolicy ToPolicy() => new(MaxAttempts, InitialDelay, MaxDelay);
 }
 
 /// <summary>The lease that lets at most one run of an hour go on at a time, across processes.</summary>
-internal sealed class LeaseSettings
+public sealed class LeaseSettings
 {
     /// <summary>How long a lease lives without a heartbeat; a holder that died loses it after this.</summary>
     public TimeSpan Ttl { get; set; } = TimeSpan.FromSeconds(30);
@@ -200,7 +200,7 @@ internal sealed class LeaseSettings
 }
 
 /// <summary>Which events are published and where they are delivered.</summary>
-internal sealed class EventSettings
+public sealed class EventSettings
 {
     /// <summary>Whether a succeeded run publishes an event too (failures always do).</summary>
     public bool PublishSuccess { get; set; }
@@ -221,7 +221,7 @@ internal sealed class EventSettings
 }
 
 /// <summary>The webhook sink: an HTTP POST of the event's JSON, signed with HMAC-SHA256.</summary>
-internal sealed class WebhookSettings
+public sealed class WebhookSettings
 {
     /// <summary>Where events are posted; no webhook when empty.</summary>
     public string? Url { get; set; }
@@ -234,23 +234,23 @@ internal sealed class WebhookSettings
 }
 
 /// <summary>The file sink: one JSON line per event, appended.</summary>
-internal sealed class FileSinkSettings
+public sealed class FileSinkSettings
 {
     /// <summary>The JSON Lines file; relative paths are relative to the state directory; no file sink when empty.</summary>
     public string? Path { get; set; }
 }
 
 /// <summary>The log sink: one line per event on stderr.</summary>
-internal sealed class LogSinkSettings
+public sealed class LogSinkSettings
 {
     public bool Enabled { get; set; }
 }
 
 /// <summary>How stored events are delivered to the sinks.</summary>
-internal sealed class DeliverySettings
+public sealed class DeliverySettings
 {
     /// <summary>How long a dispatcher holds a delivery it is attempting (not a setting): an attempt (a webhook's timeout) must be shorter.</summary>
-    public static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
+    internal static readonly TimeSpan ClaimTime = TimeSpan.FromMinutes(2);
 
     /// <summary>The wait after the first failed attempt; it doubles (with ±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
@@ -265,7 +265,7 @@ internal sealed class DeliverySettings
 }
 
 /// <summary>When <c>tally serve</c> runs the workflow, what it catches up and reprocesses, and how many runs at once.</summary>
-internal sealed class ScheduleSettings
+public sealed class ScheduleSettings
 {
     /// <summary>The schedule, a cron expression in UTC: five fields, or six with seconds first. Each tick processes the hour before it.</summary>
     public string Cron { get; set; } = "0 * * * *";
@@ -287,7 +287,7 @@ internal sealed class ScheduleSettings
 
     /// <summary>Checks every value.</summary>
     /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
-    public void Validate()
+    internal void Validate()
     {
         CronSchedule.Parse(Cron, "Schedule:Cron");
         if (Delay < TimeSpan.Zero || Delay >= TimeSpan.FromDays(1)) throw TallyException.InvalidConfiguration("Schedule:Delay must be 0 or more and less than a day.");
@@ -302,7 +302,7 @@ internal sealed class ScheduleSettings
 /// The limits of SQL (section <c>Query</c>): of each statement of <c>tally query</c> and of the dashboard (time, memory), and of
 /// the dashboard's queries together (how many run and wait at once, rows per answer).
 /// </summary>
-internal sealed class QuerySettings
+public sealed class QuerySettings
 {
     /// <summary>How long one statement may run, its rows read included, before it is interrupted.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -321,7 +321,7 @@ internal sealed class QuerySettings
     public int MaxQueued { get; set; } = 16;
 
     /// <summary>The smallest memory limit accepted (reading the raw JSON needs more: DuckDB's JSON reader takes 32 MiB buffers).</summary>
-    public const long MinMemoryLimit = 16L << 20;
+    internal const long MinMemoryLimit = 16L << 20;
 
     /// <summary>The limits of one statement, with <paramref name="threads"/> DuckDB threads (0 = one per core).</summary>
     /// <exception cref="TallyException">InvalidConfiguration when <see cref="MemoryLimit"/> is not a size.</exception>
@@ -329,7 +329,7 @@ internal sealed class QuerySettings
 
     /// <summary>Checks every value.</summary>
     /// <exception cref="TallyException">InvalidConfiguration with the first problem found.</exception>
-    public void Validate()
+    internal void Validate()
     {
         if (Timeout <= TimeSpan.Zero) throw TallyException.InvalidConfiguration("Query:Timeout must be positive.");
         if (MemoryLimitBytes() < MinMemoryLimit) throw TallyException.InvalidConfiguration($"Query:MemoryLimit must be at least 16MiB, not '{MemoryLimit}'.");

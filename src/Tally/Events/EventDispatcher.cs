@@ -3,7 +3,7 @@ using Tally.Configuration;
 namespace Tally.Events;
 
 /// <summary>What one <see cref="EventDispatcher.DispatchAsync"/> did, and what it left for later.</summary>
-internal sealed record DispatchSummary(int Delivered, int FailedAttempts, int Expired, bool PendingLeft);
+public sealed record DispatchSummary(int Delivered, int FailedAttempts, int Expired, bool PendingLeft);
 
 /// <summary>
 /// The outbox processor: delivers stored events to the configured sinks, records every attempt, and after a failure
@@ -11,7 +11,7 @@ internal sealed record DispatchSummary(int Delivered, int FailedAttempts, int Ex
 /// claimed before an attempt, so two processes dispatching at once do not both deliver it; a delivery whose success could
 /// not be recorded is attempted again (at least once, not exactly once).
 /// </summary>
-internal sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSink> sinks, DeliverySettings settings, TimeProvider time)
+public sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSink> sinks, DeliverySettings settings, TimeProvider time)
 {
     private const int Batch = 100;
 

@@ -5,7 +5,7 @@ using static Tally.State.StateDatabase;
 namespace Tally.Events;
 
 /// <summary>Where the delivery of an event to a sink is.</summary>
-internal enum DeliveryStatus
+public enum DeliveryStatus
 {
     Pending,
     Delivered,
@@ -14,14 +14,14 @@ internal enum DeliveryStatus
 }
 
 /// <summary>How one delivery attempt went.</summary>
-internal enum AttemptOutcome
+public enum AttemptOutcome
 {
     Delivered,
     Failed,
 }
 
 /// <summary>The outbox's vocabulary as the metastore, the JSON and <c>/metrics</c> write it, defined once.</summary>
-internal static class DeliveryText
+public static class DeliveryText
 {
     public static readonly TextMap<DeliveryStatus> Statuses = new("delivery status",
         (DeliveryStatus.Pending, "pending"), (DeliveryStatus.Delivered, "delivered"), (DeliveryStatus.Expired, "expired"));
@@ -30,11 +30,11 @@ internal static class DeliveryText
         (AttemptOutcome.Delivered, "delivered"), (AttemptOutcome.Failed, "failed"));
 
     public static string Text(this DeliveryStatus status) => Statuses.Text(status);
-    public static string Text(this AttemptOutcome outcome) => Outcomes.Text(outcome);
+    internal static string Text(this AttemptOutcome outcome) => Outcomes.Text(outcome);
 }
 
 /// <summary>The delivery of one event to one sink.</summary>
-internal sealed record EventDelivery(string EventId, string Sink, DeliveryStatus Status, int Attempts, DateTimeOffset NextAttemptAt, DateTimeOffset ExpiresAt,
+public sealed record EventDelivery(string EventId, string Sink, DeliveryStatus Status, int Attempts, DateTimeOffset NextAttemptAt, DateTimeOffset ExpiresAt,
     DateTimeOffset? DeliveredAt, string? LastError);
 
 /// <summary>One attempt to deliver an event to a sink.</summary>
@@ -44,10 +44,10 @@ internal sealed record DeliveryAttempt(string EventId, string Sink, int Attempt,
 /// The event outbox in the metastore: an event is committed here, with one pending delivery per configured sink, before any
 /// sink sees it; the <see cref="EventDispatcher"/> then delivers and records every attempt. Safe from several threads and processes.
 /// </summary>
-internal sealed class EventOutbox(StateDatabase db)
+public sealed class EventOutbox(StateDatabase db)
 {
     /// <summary>Stores <paramref name="envelope"/> and a pending delivery to each of <paramref name="sinks"/>, due at once, in one transaction.</summary>
-    public Task<StoredEvent> StoreAsync(EventEnvelope envelope, string? runId, IEnumerable<string> sinks, DateTimeOffset now, TimeSpan expiry,
+    internal Task<StoredEvent> StoreAsync(EventEnvelope envelope, string? runId, IEnumerable<string> sinks, DateTimeOffset now, TimeSpan expiry,
         CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
     {
         var stored = new StoredEvent(envelope.Id, runId, envelope.DetailType, now, envelope.ToJson());
@@ -59,7 +59,7 @@ internal sealed class EventOutbox(StateDatabase db)
     }, cancellationToken);
 
     /// <summary>Pending deliveries to <paramref name="sinks"/> due at <paramref name="now"/>, oldest first, with their events.</summary>
-    public Task<IReadOnlyList<(StoredEvent Event, EventDelivery Delivery)>> DueAsync(DateTimeOffset now, IReadOnlyCollection<string> sinks, int limit,
+    internal Task<IReadOnlyList<(StoredEvent Event, EventDelivery Delivery)>> DueAsync(DateTimeOffset now, IReadOnlyCollection<string> sinks, int limit,
         CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         var due = new List<(StoredEvent, EventDelivery)>();
@@ -77,7 +77,7 @@ internal sealed class EventOutbox(StateDatabase db)
     }, cancellationToken);
 
     /// <summary>The earliest next attempt of a pending delivery to one of <paramref name="sinks"/>, or null when none is pending.</summary>
-    public Task<DateTimeOffset?> NextAttemptAsync(IReadOnlyCollection<string> sinks, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    internal Task<DateTimeOffset?> NextAttemptAsync(IReadOnlyCollection<string> sinks, CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         if (sinks.Count == 0) return null;
         var names = string.Join(", ", sinks.Select((_, i) => $"$s{i}"));
@@ -90,7 +90,7 @@ internal sealed class EventOutbox(StateDatabase db)
     /// Claims a due delivery for one attempt by moving its next attempt to <paramref name="claimUntil"/>; false when another
     /// dispatcher claimed or finished it first. A claim left by a process that died lapses at <paramref name="claimUntil"/>.
     /// </summary>
-    public Task<bool> ClaimAsync(EventDelivery delivery, DateTimeOffset claimUntil, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task<bool> ClaimAsync(EventDelivery delivery, DateTimeOffset claimUntil, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
         await Command(c, t, """
             UPDATE deliveries SET next_attempt_at = $until
             WHERE event_id = $id AND sink = $sink AND status = $pending AND next_attempt_at = $seen
@@ -101,7 +101,7 @@ internal sealed class EventOutbox(StateDatabase db)
     /// Records an attempt: delivered, or failed with the next attempt at <paramref name="nextAttemptAt"/>, or failed for the
     /// last time (expired) when that is null.
     /// </summary>
-    public Task RecordAttemptAsync(EventDelivery delivery, DateTimeOffset now, string? error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
+    internal Task RecordAttemptAsync(EventDelivery delivery, DateTimeOffset now, string? error, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken) =>
         db.WriteAsync(async (c, t) =>
         {
             var attempt = delivery.Attempts + 1;
@@ -156,7 +156,7 @@ internal sealed class EventOutbox(StateDatabase db)
     }, cancellationToken);
 
     /// <summary>Every attempt to deliver <paramref name="eventId"/>, in order.</summary>
-    public Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string eventId, CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    internal Task<IReadOnlyList<DeliveryAttempt>> AttemptsAsync(string eventId, CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         var attempts = new List<DeliveryAttempt>();
         await using var reader = await Command(c, null, "SELECT event_id, sink, attempt, at, outcome, error FROM delivery_attempts WHERE event_id = $id ORDER BY at, sink, attempt",

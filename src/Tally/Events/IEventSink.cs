@@ -8,7 +8,7 @@ using Tally.Configuration;
 namespace Tally.Events;
 
 /// <summary>A stored event ready for delivery: its id and the exact JSON body.</summary>
-internal sealed record StoredEvent(string EventId, string? RunId, string DetailType, DateTimeOffset CreatedAt, string Body)
+public sealed record StoredEvent(string EventId, string? RunId, string DetailType, DateTimeOffset CreatedAt, string Body)
 {
     /// <summary>The hour the event is about (<c>detail.target_hour</c>), or null when its body names none.</summary>
     public HourWindow? TargetHour => DetailText("target_hour") is { } text && HourWindow.TryParse(text, out var hour) ? hour : null;
@@ -30,7 +30,7 @@ internal sealed record StoredEvent(string EventId, string? RunId, string DetailT
 }
 
 /// <summary>Where events are delivered. A delivery either completes or throws; the dispatcher retries what threw.</summary>
-internal interface IEventSink
+public interface IEventSink
 {
     /// <summary>The sink's name in the outbox: <c>webhook</c>, <c>file</c> or <c>log</c>.</summary>
     string Name { get; }
@@ -112,7 +112,7 @@ internal sealed class LogSink(TextWriter writer) : IEventSink
 }
 
 /// <summary>The sinks the settings configure.</summary>
-internal static class EventSinks
+public static class EventSinks
 {
     /// <summary>The configured sinks: webhook when a URL is set, file when a path is set, log when enabled.</summary>
     public static IReadOnlyList<IEventSink> FromSettings(EventSettings settings, string stateDirectory, HttpClient http, TextWriter log)

@@ -23,7 +23,7 @@ namespace Tally.Metastore;
 public sealed class Catalog
 {
     /// <summary>The metastore file's name inside the state directory.</summary>
-    public const string FileName = StateDatabase.FileName;
+    internal const string FileName = StateDatabase.FileName;
 
     private readonly StateDatabase _db;
     private readonly IObjectStore _store;
@@ -42,7 +42,7 @@ public sealed class Catalog
     public string FilePath => _db.FilePath;
 
     /// <summary>The options whose databases and tables this catalog registers.</summary>
-    public TallyOptions Options => _options;
+    internal TallyOptions Options => _options;
 
     /// <summary>
     /// Opens (creating or migrating when needed) the metastore in <paramref name="stateDirectory"/>, and registers the raw
@@ -104,7 +104,7 @@ public sealed class Catalog
     }
 
     /// <summary>Every database name, sorted.</summary>
-    public Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
+    internal Task<IReadOnlyList<string>> ListDatabasesAsync(CancellationToken cancellationToken = default) => _db.ReadAsync(async connection =>
     {
         var names = new List<string>();
         await using var reader = await Command(connection, null, "SELECT name FROM databases ORDER BY name").ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

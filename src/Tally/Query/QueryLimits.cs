@@ -10,8 +10,8 @@ namespace Tally.Query;
 public sealed record QueryLimits(TimeSpan Timeout, long MemoryLimit, int Threads = 0)
 {
     /// <summary>The name of the time limit's setting, for messages.</summary>
-    public const string TimeoutKey = "Query:Timeout";
+    internal const string TimeoutKey = "Query:Timeout";
 
     /// <summary>The name of the memory limit's setting, for messages.</summary>
-    public const string MemoryLimitKey = "Query:MemoryLimit";
+    internal const string MemoryLimitKey = "Query:MemoryLimit";
 }

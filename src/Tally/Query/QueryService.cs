@@ -67,10 +67,10 @@ public sealed class QueryService : IDisposable
     }
 
     /// <summary>The folder under the data root where the per-service snapshots of the aggregated tables' files (hard links) live while it is open.</summary>
-    public const string SnapshotsFolder = ".tally/snapshots";
+    internal const string SnapshotsFolder = ".tally/snapshots";
 
     /// <summary>The tables the service has views for.</summary>
-    public IReadOnlyList<CatalogTable> Tables { get; }
+    internal IReadOnlyList<CatalogTable> Tables { get; }
 
     /// <summary>
     /// Opens DuckDB in memory and creates a schema per catalog database and a view per table over the files under
@@ -481,7 +481,7 @@ public sealed class QueryService : IDisposable
 
     /// <summary>The DuckDB type of a catalog type (see <see cref="CatalogTypes"/>).</summary>
     /// <exception cref="TallyException">InvalidConfiguration for a type Tally does not write.</exception>
-    internal static string DuckType(string catalogType) => catalogType switch
+    public static string DuckType(string catalogType) => catalogType switch
     {
         CatalogTypes.String => "VARCHAR",
         CatalogTypes.BigInt => "BIGINT",
@@ -507,9 +507,9 @@ public sealed class QueryService : IDisposable
         command.ExecuteNonQuery();
     }
 
-    internal static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    public static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    internal static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
+    public static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 

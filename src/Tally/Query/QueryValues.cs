@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Tally.Query;
 
 /// <summary>The values of a query's rows (as DuckDB gives them) written as JSON and as text, the same for <c>tally query</c> and the dashboard.</summary>
-internal static class QueryValues
+public static class QueryValues
 {
     /// <summary>A value as JSON: integers exact (any size), non-finite floating point as text, lists as arrays, maps and structs as objects.</summary>
     public static void WriteJson(Utf8JsonWriter json, object? value)

@@ -4,7 +4,7 @@ using Tally.Workflow;
 namespace Tally.Scheduling;
 
 /// <summary>What became of one hour of a backfill.</summary>
-internal enum BackfillOutcome
+public enum BackfillOutcome
 {
     /// <summary>It ran and succeeded.</summary>
     Succeeded,
@@ -23,10 +23,10 @@ internal enum BackfillOutcome
 }
 
 /// <summary>One hour of a backfill: its outcome, its run when it ran, and why when it did not succeed.</summary>
-internal sealed record BackfillHour(HourWindow Hour, BackfillOutcome Outcome, RunRecord? Run, string? Reason, TimeSpan Elapsed);
+public sealed record BackfillHour(HourWindow Hour, BackfillOutcome Outcome, RunRecord? Run, string? Reason, TimeSpan Elapsed);
 
 /// <summary>Every hour of a backfill, oldest first, and how long it took.</summary>
-internal sealed record BackfillSummary(HourWindow From, HourWindow To, IReadOnlyList<BackfillHour> Hours, TimeSpan Elapsed)
+public sealed record BackfillSummary(HourWindow From, HourWindow To, IReadOnlyList<BackfillHour> Hours, TimeSpan Elapsed)
 {
     public int Count(BackfillOutcome outcome) => Hours.Count(h => h.Outcome == outcome);
 
@@ -41,7 +41,7 @@ internal sealed record BackfillSummary(HourWindow From, HourWindow To, IReadOnly
 /// when it fails; one hour failing does not stop the others. Stopping (the token) cancels the runs going on, which the
 /// workflow records as cancelled, and starts no more.
 /// </summary>
-internal sealed class Backfill(HourWorkflow workflow, LateDataDetector detector)
+public sealed class Backfill(HourWorkflow workflow, LateDataDetector detector)
 {
     /// <summary>Runs the hours from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive).</summary>
     /// <param name="started">Told of each hour as its run starts (not of hours left as they are).</param>

@@ -10,10 +10,10 @@ namespace Tally.Scheduling;
 /// input fingerprint (<see cref="RawFiles.Fingerprint"/>) with the one stored by its latest finished run (succeeded, or
 /// failed after reading its input), so an hour that fails again on the same input is not run again and again.
 /// </summary>
-internal sealed class LateDataDetector(IObjectStore store, RunStore runs)
+public sealed class LateDataDetector(IObjectStore store, RunStore runs)
 {
     /// <summary>The hours that ended within <paramref name="lookBack"/> before <paramref name="now"/> and whose input changed, oldest first.</summary>
-    public async Task<IReadOnlyList<HourWindow>> FindChangedAsync(DateTimeOffset now, TimeSpan lookBack, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<HourWindow>> FindChangedAsync(DateTimeOffset now, TimeSpan lookBack, CancellationToken cancellationToken)
     {
         var changed = new List<HourWindow>();
         if (lookBack <= TimeSpan.Zero) return changed;
@@ -28,11 +28,11 @@ internal sealed class LateDataDetector(IObjectStore store, RunStore runs)
     }
 
     /// <summary>The fingerprint of <paramref name="hour"/>'s raw files as they are now.</summary>
-    public async Task<string> CurrentFingerprintAsync(HourWindow hour, CancellationToken cancellationToken) =>
+    internal async Task<string> CurrentFingerprintAsync(HourWindow hour, CancellationToken cancellationToken) =>
         RawFiles.Fingerprint(await RawFiles.ListAsync(store, hour, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Whether <paramref name="hour"/>'s latest succeeded run read exactly the input there is now.</summary>
-    public async Task<bool> IsUpToDateAsync(HourWindow hour, CancellationToken cancellationToken)
+    internal async Task<bool> IsUpToDateAsync(HourWindow hour, CancellationToken cancellationToken)
     {
         var succeeded = await runs.ListAsync(hour, RunStatus.Succeeded, 1, cancellationToken).ConfigureAwait(false);
         return succeeded is [{ InputFingerprint: { } stored }] && stored == await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false);

@@ -15,7 +15,7 @@ namespace Tally.Scheduling;
 /// <see cref="ScheduleSettings.RunTimeout"/> is cancelled and recorded as timed out. On stop, the runs going on are cancelled
 /// and recorded <c>cancelled</c>; the next start catches their hours up. All time comes from the <see cref="TimeProvider"/>.
 /// </summary>
-internal sealed class SchedulerService : BackgroundService
+public sealed class SchedulerService : BackgroundService
 {
     private readonly HourWorkflow _workflow;
     private readonly RunStore _runs;
@@ -54,7 +54,7 @@ internal sealed class SchedulerService : BackgroundService
     }
 
     /// <summary>Runs cancelled because the service stopped or they timed out, since it started.</summary>
-    public int Cancelled => Volatile.Read(ref _cancelled);
+    internal int Cancelled => Volatile.Read(ref _cancelled);
 
     /// <summary>
     /// Completes once nothing is going on: no run or late-data check pending and the loop waiting for a tick still to come.
@@ -175,7 +175,7 @@ internal sealed class SchedulerService : BackgroundService
     /// the schedule's runs: it takes a run slot (<see cref="ScheduleSettings.MaxConcurrentRuns"/>), waits for a run of the hour going
     /// on in this process, and skips the hour when another process holds it. Returns false when the service is not running.
     /// </summary>
-    internal bool TryLaunchManual(HourWindow hour)
+    public bool TryLaunchManual(HourWindow hour)
     {
         CancellationToken? stopping;
         lock (_gate) stopping = _stopping;

@@ -13,10 +13,10 @@ namespace Tally.State;
 /// WAL and a busy timeout give one writer and any number of readers, in this or other processes, at once; readers see the
 /// last committed state. Every operation opens its own connection (no pooling), so an instance is safe from several threads.
 /// </remarks>
-internal sealed class StateDatabase
+public sealed class StateDatabase
 {
     /// <summary>The metastore file's name inside the state directory.</summary>
-    public const string FileName = "metastore.db";
+    internal const string FileName = "metastore.db";
 
     /// <summary>How long an operation waits for another process's write lock before it fails (as transient).</summary>
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
@@ -36,7 +36,7 @@ internal sealed class StateDatabase
     }
 
     /// <summary>The metastore file, a full path.</summary>
-    public string FilePath { get; }
+    internal string FilePath { get; }
 
     /// <summary>
     /// Opens the metastore in <paramref name="stateDirectory"/>, creating the folder and the file when missing and applying
@@ -84,7 +84,7 @@ internal sealed class StateDatabase
 
     /// <summary>Runs <paramref name="work"/> in one write transaction (BEGIN IMMEDIATE: it holds the write lock from its start).</summary>
     /// <exception cref="TallyException">Transient when the metastore fails; nothing of the transaction is kept then.</exception>
-    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken) => GuardAsync(async () =>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -95,7 +95,7 @@ internal sealed class StateDatabase
 
     /// <summary>Runs <paramref name="work"/> on a connection of its own, outside any explicit transaction.</summary>
     /// <exception cref="TallyException">Transient when the metastore fails.</exception>
-    public Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken) => GuardAsync(async () =>
+    internal Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> work, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         return await work(connection).ConfigureAwait(false);
@@ -159,7 +159,7 @@ internal sealed class StateDatabase
     }
 
     /// <summary>A command with named parameters (null becomes SQL NULL).</summary>
-    public static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -169,13 +169,13 @@ internal sealed class StateDatabase
     }
 
     /// <summary>UTC to the millisecond, <c>2026-11-24T13:00:00.000Z</c>: sorts and compares as text.</summary>
-    public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    internal static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>A time as <see cref="FormatTime"/> wrote it (or any ISO-8601 text; no offset = UTC), in UTC.</summary>
-    public static DateTimeOffset ParseTime(string text) =>
+    internal static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    public static DateTimeOffset? ParseTimeOrNull(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ParseTime(reader.GetString(ordinal));
+    internal static DateTimeOffset? ParseTimeOrNull(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : ParseTime(reader.GetString(ordinal));
 
-    public static string? StringOrNull(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+    internal static string? StringOrNull(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

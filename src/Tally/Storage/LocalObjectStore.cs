@@ -24,7 +24,7 @@ public sealed class LocalObjectStore : IObjectStore
     }
 
     /// <summary>The absolute path of the data folder.</summary>
-    public string Root => _root;
+    internal string Root => _root;
 
     public string Describe(string key) => FullPath(key);
 

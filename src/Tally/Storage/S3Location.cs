@@ -21,13 +21,13 @@ public sealed record S3Location
     public string Prefix { get; }
 
     /// <summary>The object key of a store key: the prefix, '/', then <paramref name="key"/>.</summary>
-    public string ObjectKey(string key) => Prefix.Length == 0 ? key : key.Length == 0 ? Prefix + "/" : $"{Prefix}/{key}";
+    internal string ObjectKey(string key) => Prefix.Length == 0 ? key : key.Length == 0 ? Prefix + "/" : $"{Prefix}/{key}";
 
     /// <summary>Whether <paramref name="text"/> starts with <c>s3://</c> (case-insensitive): it names S3 and not a folder.</summary>
     public static bool IsS3Uri(string text) => text.StartsWith("s3://", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Parses <c>s3://bucket</c>, <c>s3://bucket/</c> or <c>s3://bucket/a/b/</c>.</summary>
-    public static bool TryParse(string? text, [NotNullWhen(true)] out S3Location? location)
+    internal static bool TryParse(string? text, [NotNullWhen(true)] out S3Location? location)
     {
         location = null;
         if (text is null || !IsS3Uri(text)) return false;

@@ -34,13 +34,13 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     }
 
     /// <summary>The bucket and prefix this store works in.</summary>
-    public S3Location Location { get; }
+    internal S3Location Location { get; }
 
     public string Describe(string key) => $"s3://{Location.Bucket}/{Location.ObjectKey(key)}";
 
     /// <summary>Checks that the bucket exists and can be listed with these credentials.</summary>
     /// <exception cref="TallyException">NotFound when the bucket does not exist; InvalidArgument when access is denied or the credentials are wrong; Transient when the store fails.</exception>
-    public async Task CheckAccessAsync(CancellationToken cancellationToken)
+    internal async Task CheckAccessAsync(CancellationToken cancellationToken)
     {
         var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.ObjectKey(""), MaxKeys = 1 };
         await CallAsync(() => _client.ListObjectsV2Async(request, cancellationToken), "", cancellationToken).ConfigureAwait(false);

@@ -73,7 +73,7 @@ public sealed partial class SampleRecords
     }
 
     /// <summary>Appends one record, a JSON object and a line feed, with values drawn from <paramref name="random"/>; timestamps within the minute starting at <paramref name="minute"/>.</summary>
-    public void Write(IBufferWriter<byte> output, Random random, DateTimeOffset minute)
+    internal void Write(IBufferWriter<byte> output, Random random, DateTimeOffset minute)
     {
         using (var json = new Utf8JsonWriter(output, WriterOptions))
         {

@@ -16,10 +16,10 @@ namespace Tally.Workflow;
 /// metastore; the hour's lease keeps a second run of the same hour out, in any process, while this one lives.
 /// Events are only stored here (outbox); an <see cref="EventDispatcher"/> delivers them.
 /// </summary>
-internal sealed class HourWorkflow(
+public sealed class HourWorkflow(
     IObjectStore store, Catalog catalog, RunStore runs, EventOutbox outbox, TallySettings settings, IReadOnlyList<string> sinks, TimeProvider time)
 {
-    public const string StateMachine = "tally-hourly";
+    internal const string StateMachine = "tally-hourly";
 
     /// <summary>
     /// Runs the workflow for <paramref name="input"/>. When another live run holds the hour, waits up to
@@ -162,7 +162,7 @@ internal sealed class HourWorkflow(
     private TimeSpan RetryDelay(int attempt) => settings.Retry.ToPolicy().Delay(attempt);
 
     /// <summary>The error name an event and a run record carry: <c>Tally.DataError</c>, <c>Tally.Transient</c>, ….</summary>
-    public static string ErrorName(TallyErrorKind kind) => TallyException.ErrorName(kind);
+    internal static string ErrorName(TallyErrorKind kind) => TallyException.ErrorName(kind);
 
     private async Task HeartbeatAsync(RunRecord run, CancellationTokenSource leaseLost, CancellationToken stop)
     {

@@ -6,7 +6,7 @@ using Tally.Events;
 namespace Tally.Workflow;
 
 /// <summary>Where a run is: <see cref="Running"/>, then one of the others for good.</summary>
-internal enum RunStatus
+public enum RunStatus
 {
     Running,
     Succeeded,
@@ -17,7 +17,7 @@ internal enum RunStatus
 }
 
 /// <summary>What started a run.</summary>
-internal enum RunTrigger
+public enum RunTrigger
 {
     Manual,
     Schedule,
@@ -27,7 +27,7 @@ internal enum RunTrigger
 }
 
 /// <summary>How one state (one attempt of it) of a run went.</summary>
-internal enum StepOutcome
+public enum StepOutcome
 {
     Running,
     Succeeded,
@@ -42,7 +42,7 @@ internal enum StepOutcome
 /// The run vocabulary's text, defined once: what the metastore, the JSON of the CLI and the dashboard, the failure events and
 /// the command-line options carry. The texts never change (metastores and consumers of the JSON depend on them).
 /// </summary>
-internal static class RunText
+public static class RunText
 {
     public static readonly TextMap<RunStatus> Statuses = new("run status",
         (RunStatus.Running, "running"), (RunStatus.Succeeded, "succeeded"), (RunStatus.Failed, "failed"),
@@ -62,10 +62,10 @@ internal static class RunText
 }
 
 /// <summary>What a run counted; stored as a JSON object with these snake_case names.</summary>
-internal sealed record RunCounters(long Records, long Rejected, long OutsideWindow, long Files, long Bytes, long DurationMs, int Attempts)
+public sealed record RunCounters(long Records, long Rejected, long OutsideWindow, long Files, long Bytes, long DurationMs, int Attempts)
 {
     /// <summary>The counters of a run that read <paramref name="report"/> (none when it failed before the engine reported) in <paramref name="attempts"/> attempts.</summary>
-    public static RunCounters Of(RunReport? report, int attempts) => new(
+    internal static RunCounters Of(RunReport? report, int attempts) => new(
         report?.Records ?? 0, report?.Rejected ?? 0, report?.OutsideWindow ?? 0, report?.Files ?? 0, report?.Bytes ?? 0, report?.DurationMs ?? 0, attempts);
 
     public JsonObject ToJson() => new()
@@ -80,7 +80,7 @@ internal sealed record RunCounters(long Records, long Rejected, long OutsideWind
     };
 
     /// <exception cref="JsonException">When <paramref name="json"/> is not such an object.</exception>
-    public static RunCounters FromJson(string json)
+    internal static RunCounters FromJson(string json)
     {
         var o = JsonNode.Parse(json)?.AsObject() ?? throw new JsonException("The run counters are null.");
         long Long(string name) => o[name]?.GetValue<long>() ?? 0;
@@ -89,7 +89,7 @@ internal sealed record RunCounters(long Records, long Rejected, long OutsideWind
 }
 
 /// <summary>One run of the workflow as recorded in the metastore.</summary>
-internal sealed record RunRecord
+public sealed record RunRecord
 {
     public required string RunId { get; init; }
     public required HourWindow TargetHour { get; init; }
@@ -117,20 +117,20 @@ internal sealed record RunRecord
 }
 
 /// <summary>One state of a run (one attempt of it, for AggregateHour).</summary>
-internal sealed record RunStep(int Seq, string State, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, StepOutcome Outcome, string? Error);
+public sealed record RunStep(int Seq, string State, int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, StepOutcome Outcome, string? Error);
 
 /// <summary>Who holds the lease of an hour, and until when unless renewed.</summary>
-internal sealed record HourLease(string RunId, string Holder, int Pid, string Host, DateTimeOffset ExpiresAt)
+public sealed record HourLease(string RunId, string Holder, int Pid, string Host, DateTimeOffset ExpiresAt)
 {
     /// <summary>
     /// Whether the holder may still be running: its lease has not expired and, when it runs on this host, its process
     /// still exists (so a killed run is noticed at once on the same machine, and after the lease's TTL elsewhere).
     /// </summary>
-    public bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !LocalProcess.IsRunning(Pid));
+    internal bool IsAlive(DateTimeOffset now) => ExpiresAt >= now && !(Host == Environment.MachineName && !LocalProcess.IsRunning(Pid));
 }
 
 /// <summary>What <see cref="HourWorkflow.RunAsync"/> did: it ran the hour (<see cref="Started"/>), or a live run held it (<see cref="Held"/>).</summary>
-internal abstract record WorkflowResult
+public abstract record WorkflowResult
 {
     private WorkflowResult()
     {
@@ -149,7 +149,7 @@ internal abstract record WorkflowResult
 }
 
 /// <summary>The JSON shapes of runs and events, the same for <c>tally runs</c>/<c>tally events</c> and the dashboard's API.</summary>
-internal static class RunJson
+public static class RunJson
 {
     private static readonly JsonSerializerOptions Options = new();
 
@@ -173,10 +173,10 @@ internal static class RunJson
     };
 
     /// <summary>The outputs as the metastore stores them.</summary>
-    public static string Outputs(IReadOnlyList<TableOutput> outputs) => JsonSerializer.Serialize(outputs, Options);
+    internal static string Outputs(IReadOnlyList<TableOutput> outputs) => JsonSerializer.Serialize(outputs, Options);
 
     /// <exception cref="JsonException">When <paramref name="json"/> is not an array of outputs.</exception>
-    public static IReadOnlyList<TableOutput> ParseOutputs(string json) => JsonSerializer.Deserialize<List<TableOutput>>(json, Options) ?? [];
+    internal static IReadOnlyList<TableOutput> ParseOutputs(string json) => JsonSerializer.Deserialize<List<TableOutput>>(json, Options) ?? [];
 
     /// <summary>An event with its deliveries (those of <paramref name="deliveries"/> that are its own) and its body.</summary>
     public static JsonObject Event(StoredEvent e, IReadOnlyList<EventDelivery> deliveries) => new()

@@ -5,16 +5,16 @@ using static Tally.State.StateDatabase;
 namespace Tally.Workflow;
 
 /// <summary>The latest run of one hour, and how many runs the hour had.</summary>
-internal sealed record HourSummary(HourWindow Hour, string RunId, RunStatus Status, RunTrigger Trigger, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Runs);
+public sealed record HourSummary(HourWindow Hour, string RunId, RunStatus Status, RunTrigger Trigger, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, int Runs);
 
 /// <summary>Totals over the whole run history, for <c>/metrics</c>.</summary>
 /// <param name="Durations">Seconds from start to end of every ended run.</param>
-internal sealed record RunTotals(
+public sealed record RunTotals(
     IReadOnlyDictionary<string, long> RunsByStatus, long Records, long Rejected, IReadOnlyList<double> Durations,
     IReadOnlyDictionary<string, long> DeliveriesByStatus, IReadOnlyDictionary<string, long> AttemptsByOutcome);
 
 /// <summary>Read-only summaries of the run history and the outbox (the dashboard's hour grid and metrics). Safe from several threads.</summary>
-internal sealed class RunStatistics(StateDatabase db)
+public sealed class RunStatistics(StateDatabase db)
 {
     /// <summary>For each hour from <paramref name="from"/> (inclusive) that has runs: its latest run (by start time) and its run count.</summary>
     public Task<IReadOnlyList<HourSummary>> HoursAsync(HourWindow from, CancellationToken cancellationToken) => db.ReadAsync(async c =>

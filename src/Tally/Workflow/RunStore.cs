@@ -10,7 +10,7 @@ namespace Tally.Workflow;
 /// final status. Runs left <c>running</c> by a process that died are marked <c>abandoned</c> by <see cref="MarkAbandonedAsync"/>.
 /// Safe to use from several threads.
 /// </summary>
-internal sealed class RunStore(StateDatabase db)
+public sealed class RunStore(StateDatabase db)
 {
     public StateDatabase Database => db;
 
@@ -20,7 +20,7 @@ internal sealed class RunStore(StateDatabase db)
     /// held (so it never precedes the end of the run it waited for). When a live run holds the lease, records nothing and
     /// returns that lease. A lease whose holder died is taken over, and its run marked abandoned.
     /// </summary>
-    public Task<(RunRecord? Started, HourLease? HeldBy)> TryStartAsync(RunRecord run, TimeProvider time, TimeSpan ttl, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task<(RunRecord? Started, HourLease? HeldBy)> TryStartAsync(RunRecord run, TimeProvider time, TimeSpan ttl, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
     {
         var now = time.GetUtcNow();
         var leaseUntil = now + ttl;
@@ -43,17 +43,17 @@ internal sealed class RunStore(StateDatabase db)
     }, cancellationToken);
 
     /// <summary>Extends the lease of <paramref name="runId"/>; false when it no longer holds it.</summary>
-    public Task<bool> RenewLeaseAsync(HourWindow hour, string runId, DateTimeOffset until, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task<bool> RenewLeaseAsync(HourWindow hour, string runId, DateTimeOffset until, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
         await Command(c, t, "UPDATE leases SET expires_at = $until WHERE target_hour = $hour AND run_id = $run",
             ("$until", FormatTime(until)), ("$hour", hour.ToString()), ("$run", runId)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1,
         cancellationToken);
 
     /// <summary>The lease of <paramref name="hour"/>, live or not, or null.</summary>
-    public Task<HourLease?> FindLeaseAsync(HourWindow hour, CancellationToken cancellationToken) =>
+    internal Task<HourLease?> FindLeaseAsync(HourWindow hour, CancellationToken cancellationToken) =>
         db.ReadAsync(c => ReadLeaseAsync(c, null, hour, cancellationToken), cancellationToken);
 
     /// <summary>Records that a state (attempt) began; returns its sequence number within the run.</summary>
-    public Task<int> StartStepAsync(string runId, string state, int attempt, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task<int> StartStepAsync(string runId, string state, int attempt, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
     {
         var seq = Convert.ToInt32(await Command(c, t, "SELECT coalesce(max(seq), 0) + 1 FROM run_steps WHERE run_id = $run", ("$run", runId))
             .ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
@@ -63,13 +63,13 @@ internal sealed class RunStore(StateDatabase db)
     }, cancellationToken);
 
     /// <summary>Records how a state (attempt) ended: succeeded, failed or retrying.</summary>
-    public Task EndStepAsync(string runId, int seq, StepOutcome outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task EndStepAsync(string runId, int seq, StepOutcome outcome, string? error, DateTimeOffset now, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
         await Command(c, t, "UPDATE run_steps SET ended_at = $now, outcome = $outcome, error = $error WHERE run_id = $run AND seq = $seq",
             ("$now", FormatTime(now)), ("$outcome", outcome.Text()), ("$error", error), ("$run", runId), ("$seq", seq)).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false),
         cancellationToken);
 
     /// <summary>Records a run's end (status, error, counters, outputs) and releases its lease, in one transaction.</summary>
-    public Task FinishAsync(RunRecord run, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
+    internal Task FinishAsync(RunRecord run, CancellationToken cancellationToken) => db.WriteAsync(async (c, t) =>
     {
         await Command(c, t, """
             UPDATE runs SET status = $status, ended_at = $ended, failed_state = $state, error = $error, cause = $cause,
@@ -138,7 +138,7 @@ internal sealed class RunStore(StateDatabase db)
     /// The latest scheduled time (the input's <c>target_datetime</c>) among the recent runs the schedule started (trigger
     /// <c>schedule</c> or <c>catch-up</c>), whatever their status; null when the schedule never ran.
     /// </summary>
-    public Task<DateTimeOffset?> LastScheduledTimeAsync(CancellationToken cancellationToken) => db.ReadAsync(async c =>
+    internal Task<DateTimeOffset?> LastScheduledTimeAsync(CancellationToken cancellationToken) => db.ReadAsync(async c =>
     {
         var command = Command(c, null, "SELECT input FROM runs WHERE trigger IN ($schedule, $catchUp) ORDER BY started_at DESC, run_id DESC LIMIT 200",
             ("$schedule", RunTrigger.Schedule.Text()), ("$catchUp", RunTrigger.CatchUp.Text()));
