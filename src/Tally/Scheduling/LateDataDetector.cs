@@ -20,11 +20,17 @@ public sealed class LateDataDetector(IObjectStore store, RunStore runs)
         foreach (var hour in HourWindow.Range(HourWindow.Containing(now - lookBack), HourWindow.Containing(now)))
         {
             if (hour.End <= now - lookBack) continue;
-            var processed = await LastProcessedAsync(hour, cancellationToken).ConfigureAwait(false);
-            if (processed?.InputFingerprint is not { } stored) continue;
-            if (await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false) != stored) changed.Add(hour);
+            if (await HasChangedAsync(hour, cancellationToken).ConfigureAwait(false)) changed.Add(hour);
         }
         return changed;
+    }
+
+    /// <summary>Whether <paramref name="hour"/> was processed and its raw input changed since its latest finished run read it.</summary>
+    internal async Task<bool> HasChangedAsync(HourWindow hour, CancellationToken cancellationToken)
+    {
+        var processed = await LastProcessedAsync(hour, cancellationToken).ConfigureAwait(false);
+        return processed?.InputFingerprint is { } stored
+            && await CurrentFingerprintAsync(hour, cancellationToken).ConfigureAwait(false) != stored;
     }
 
     /// <summary>The fingerprint of <paramref name="hour"/>'s raw files as they are now.</summary>

@@ -237,6 +237,14 @@ public sealed class SchedulerService : BackgroundService
             _logger.LogInformation("{Hour}: run starts ({Trigger}, tick {Tick}).", hour, name, tick);
             try
             {
+                // A late-data run was decided from a read of the metastore that may be older than the run that processed the
+                // change (it ended between that read and the launch, so it was not in flight either): looked at again now,
+                // after any run of the hour in this process has ended, so the change is not processed twice.
+                if (trigger == RunTrigger.LateData && !await _lateData.HasChangedAsync(hour, linked.Token).ConfigureAwait(false))
+                {
+                    _logger.LogInformation("{Hour}: its changed raw input was processed meanwhile; no late-data run needed.", hour);
+                    return;
+                }
                 var result = await _workflow.RunAsync(tick.Input, trigger, TimeSpan.Zero, null, linked.Token).ConfigureAwait(false);
                 if (result is WorkflowResult.Held held) _logger.LogWarning("{Hour}: skipped ({Trigger}); another run holds it: {Holder}.", hour, name, held.HeldBy.Holder);
                 else if (result is WorkflowResult.Started { Succeeded: true, Run: var ok }) _logger.LogInformation("{Hour}: {RunId} succeeded ({Trigger}).", hour, ok.RunId, name);

@@ -178,14 +178,20 @@ public sealed class LocalObjectStore : IObjectStore
         ? (io.HResult & 0xFFFF) is 0x70 or 0x27
         : io.HResult == 28 || io.HResult == (OperatingSystem.IsMacOS() ? 69 : 122));
 
+    /// <remarks>
+    /// Temporary files that killed writers left in the object's folder are removed too, as a write there does: a run that
+    /// deletes the hour's quarantine file (no record rejected this time) writes nothing else in that folder.
+    /// </remarks>
     public Task DeleteAsync(string key, CancellationToken cancellationToken)
     {
         var path = FullPath(key);
+        var folder = Path.GetDirectoryName(path)!;
         try
         {
+            if (Directory.Exists(folder)) TemporaryFiles.RemoveAbandoned(folder, DateTimeOffset.UtcNow);
             if (!File.Exists(path)) return Task.CompletedTask;
             File.Delete(path);
-            DirectorySync.Flush(Path.GetDirectoryName(path)!);
+            DirectorySync.Flush(folder);
         }
         catch (DirectoryNotFoundException)
         {

@@ -82,6 +82,20 @@ public sealed class LocalObjectStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task ADelete_RemovesTheTemporaryFilesOfWritersThatDied_AsAWriteDoes()
+    {
+        // A run that rejects nothing deletes the hour's quarantine file and writes nothing else in its folder: a writer killed
+        // there earlier left its temporary file, which the crash harness found still there after the next run succeeded.
+        await _data.Store.WriteAtomicAsync($"{Folder}/rejected.jsonl", Text("rejects"), CancellationToken.None);
+        var dead = TemporaryName("rejected.jsonl", PidOfAnEndedProcess());
+        File.WriteAllText(_data.PathOf($"{Folder}/{dead}"), "left behind");
+
+        await _data.Store.DeleteAsync($"{Folder}/rejected.jsonl", CancellationToken.None);
+
+        Assert.Empty(Names());
+    }
+
+    [Fact]
     public void ATemporaryFile_IsHidden_AndNamesItsTargetAndWriter()
     {
         var name = Path.GetFileName(TemporaryFiles.PathFor(_data.PathOf($"{Folder}/part-00000.parquet")));
