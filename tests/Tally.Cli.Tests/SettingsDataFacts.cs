@@ -46,6 +46,50 @@ public sealed class SettingsDataFacts : IDisposable
         Assert.DoesNotContain("   at ", run.Stderr);
     }
 
+    [Fact]
+    public async Task Run_ConnectsToTheS3EndpointOfTheTallyS3Variables_TheSameKeysAsTheFile()
+    {
+        var port = HttpReceiver.FreePort();
+        (string, string)[] environment =
+        [
+            ("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("TALLY_S3__Endpoint", $"http://127.0.0.1:{port}"), ("TALLY_S3__MaxAttempts", "1"),
+        ];
+
+        var run = await TallyProcess.Start(environment, "run", "--data", "s3://tally-settings-test/prefix", "--state", Path.Combine(_root, "state"),
+            "--hour", "2026-11-24T13").EndAsync();
+
+        Assert.True(run.ExitCode == 4, run.ToString());
+        Assert.Contains($"127.0.0.1:{port}", run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("TALLY_S3_ENDPOINT", "http://127.0.0.1:9000", "TALLY_S3__Endpoint")]
+    [InlineData("TALLY_S3_PATH_STYLE", "true", "TALLY_S3__PathStyle")]
+    public async Task AnS3VariableOfTheOldSpelling_StopsTheCommand_NamingTheVariableToSet(string old, string value, string renamed)
+    {
+        var run = await TallyProcess.Start([(old, value)], "run", "--data", Path.Combine(_root, "data"), "--hour", "2026-11-24T13").EndAsync();
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains($"{old} is set, but Tally no longer reads it", run.Stderr);
+        Assert.Contains($"set {renamed} instead", run.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_root, "data", ".tally")), "nothing is done before the settings are checked");
+    }
+
+    [Fact]
+    public async Task ASettingsFileBreakingRulesOfSeveralSections_IsRefusedBeforeAnythingRuns_NamingEachKey()
+    {
+        var settings = Path.Combine(_root, "tally.json");
+        File.WriteAllText(settings, """{ "Retry": { "MaxAttempts": 0 }, "Events": { "Delivery": { "ClaimTime": "00:00:00" } }, "Query": { "MaxRows": 0 } }""");
+
+        var run = await TallyProcess.Start("run", "--settings", settings, "--data", Path.Combine(_root, "data"), "--hour", "2026-11-24T13").EndAsync();
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("Retry:MaxAttempts must be 1 or more. Events:Delivery:ClaimTime must be positive. Query:MaxRows must be 1 or more.", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_root, "data", ".tally")), "nothing is done before the settings are checked");
+    }
+
     public void Dispose()
     {
         try

@@ -27,7 +27,7 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
     {
         Directory.CreateDirectory(_data);
         var settings = new ServeCommand.Settings { DataOption = _data };
-        var tally = settings.EffectiveSettings();
+        var tally = settings.Tally;
         _state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, CancellationToken.None);
         var context = await DashboardContext.OpenAsync(settings.StateDirectory, tally, _state, settings.OpenStore(), CancellationToken.None);
         _withToken = await StartAsync(context, DashboardOptions.Resolve(tally.Dashboard, 0, "0.0.0.0", Token));

@@ -64,7 +64,7 @@ internal sealed class BackfillCommand : AsyncCommand<BackfillCommand.Settings>
                 $"--to {to} reaches into hours that have not ended yet; the latest complete hour is {current.AddHours(-1)}, so --to can be at most {current}.");
         }
 
-        var tally = settings.EffectiveSettings();
+        var tally = settings.Tally;
         var store = settings.OpenStore();
         using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);

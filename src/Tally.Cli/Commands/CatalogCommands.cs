@@ -15,7 +15,7 @@ internal class CatalogSettings : DataSettings
     public async Task<(IObjectStore Store, Catalog Catalog)> OpenAsync(CancellationToken cancellationToken)
     {
         var store = OpenStore();
-        return (store, await OpenCatalogAsync(store, LoadSettings().ToOptions(), cancellationToken));
+        return (store, await OpenCatalogAsync(store, Tally.ToOptions(), cancellationToken));
     }
 }
 

@@ -1,8 +1,11 @@
 using System.ComponentModel;
+using System.Globalization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Tally.Configuration;
+using Tally.Engine;
 using Tally.Metastore;
+using Tally.State;
 using Tally.Storage;
 
 namespace Tally.Cli.Commands;
@@ -29,19 +32,19 @@ internal class DataSettings : CommandSettings
 
 
     [CommandOption("--s3-endpoint <URL>")]
-    [Description("For s3:// data: a custom endpoint (MinIO, Ceph, R2, ...), e.g. http://127.0.0.1:9000. Default TALLY_S3_ENDPOINT, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else Amazon S3.")]
+    [Description("For s3:// data: a custom endpoint (MinIO, Ceph, R2, ...), e.g. http://127.0.0.1:9000. Default: the S3:Endpoint setting (TALLY_S3__Endpoint), else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else Amazon S3.")]
     public string? S3Endpoint { get; init; }
 
     [CommandOption("--s3-path-style [BOOL]")]
-    [Description("For s3:// data: path-style addressing (endpoint/bucket/key). Default TALLY_S3_PATH_STYLE, else true with a custom endpoint.")]
+    [Description("For s3:// data: path-style addressing (endpoint/bucket/key). Default: the S3:PathStyle setting (TALLY_S3__PathStyle), else true with a custom endpoint.")]
     public FlagValue<bool>? S3PathStyle { get; init; }
 
     [CommandOption("--s3-region <REGION>")]
-    [Description("For s3:// data: the region (signing region with a custom endpoint). Default AWS_REGION or the profile's.")]
+    [Description("For s3:// data: the region (signing region with a custom endpoint). Default: the S3:Region setting, else AWS_REGION or the profile's.")]
     public string? S3Region { get; init; }
 
     [CommandOption("--s3-profile <NAME>")]
-    [Description("For s3:// data: a profile of the shared AWS config files. Default AWS_PROFILE; credentials otherwise from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the instance role.")]
+    [Description("For s3:// data: a profile of the shared AWS config files. Default: the S3:Profile setting, else AWS_PROFILE; credentials otherwise from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the instance role.")]
     public string? S3Profile { get; init; }
 
     /// <summary>The S3 location when <see cref="Data"/> is <c>s3://…</c>, else null.</summary>
@@ -51,32 +54,38 @@ internal class DataSettings : CommandSettings
     /// <summary>The state directory: <see cref="State"/>, or <c>.tally</c> inside the data folder (<c>./tally-state/&lt;bucket&gt;/&lt;prefix&gt;</c> for S3 data).</summary>
     public string StateDirectory => State ?? (S3Data is { } s3 ? Path.Combine("tally-state", s3.Bucket, s3.Prefix) : Path.Combine(Data, ".tally"));
 
-    /// <summary>The S3 connection: the environment's settings (<see cref="S3Settings.FromEnvironment"/>), overridden by the --s3-* options.</summary>
-    /// <remarks>Precedence: the --s3-* options, then the settings' S3 section (file and TALLY_S3__* variables), then the
-    /// AWS environment.</remarks>
+    /// <summary>The S3 connection: the settings' <c>S3</c> section over the AWS environment, with the --s3-* options over both.</summary>
+    /// <exception cref="TallyException">InvalidArgument when --s3-endpoint is not an http(s) URL.</exception>
     public S3Settings S3Connection
     {
         get
         {
-            var environment = S3Settings.FromEnvironment();
-            var configured = LoadSettings().S3;
-            return environment with
+            var configured = Tally.S3.Resolve();
+            return configured with
             {
-                Endpoint = S3Endpoint is not null ? S3Settings.ParseEndpoint(S3Endpoint)
-                    : configured.Endpoint is not null ? S3Settings.ParseEndpoint(configured.Endpoint) : environment.Endpoint,
-                ForcePathStyle = S3PathStyle is { IsSet: true } p ? p.Value : configured.PathStyle ?? environment.ForcePathStyle,
-                Region = S3Region ?? configured.Region ?? environment.Region,
-                Profile = S3Profile ?? configured.Profile ?? environment.Profile,
+                Endpoint = S3Endpoint is not null ? S3Settings.ParseEndpoint(S3Endpoint) : configured.Endpoint,
+                ForcePathStyle = S3PathStyle is { IsSet: true } p ? p.Value : configured.ForcePathStyle,
+                Region = S3Region ?? configured.Region,
+                Profile = S3Profile ?? configured.Profile,
             };
         }
     }
 
-    /// <summary>The settings: the settings file, then the <c>TALLY_</c> environment variables.</summary>
-    public TallySettings LoadSettings() => TallySettings.Load(StateDirectory, SettingsFile);
+    /// <summary>
+    /// The settings, read and checked once: the settings file, then the <c>TALLY_</c> environment variables, then the
+    /// command's own options (<see cref="Overrides"/>).
+    /// </summary>
+    /// <exception cref="TallyException">InvalidConfiguration naming every key whose value is not valid.</exception>
+    public TallySettings Tally => _tally ??= TallySettings.Load(StateDirectory, SettingsFile, Overrides());
 
-    /// <summary>Opens the metastore of the data folder, registering the configured tables.</summary>
-    public Task<Catalog> OpenCatalogAsync(IObjectStore store, TallyOptions options, CancellationToken cancellationToken) =>
-        Catalog.OpenAsync(StateDirectory, store, options, TimeProvider.System, cancellationToken);
+    private TallySettings? _tally;
+
+    /// <summary>The command's options that override settings, by settings key.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Overrides() => [];
+
+    /// <summary>Opens the metastore of the data folder (with the <c>State</c> settings), registering the configured tables.</summary>
+    public async Task<Catalog> OpenCatalogAsync(IObjectStore store, TallyOptions options, CancellationToken cancellationToken) =>
+        await Catalog.OpenAsync(await StateDatabase.OpenAsync(StateDirectory, Tally.State, cancellationToken), store, options, TimeProvider.System, cancellationToken);
 
     /// <summary>The store of an existing data folder.</summary>
     /// <exception cref="TallyException">When the folder does not exist.</exception>
@@ -105,19 +114,9 @@ internal class WorkflowRunSettings : DataSettings
     [Description("The largest share of rejected records a run accepts, 0 to 1. Default: the RejectedThreshold setting, 0.01 (1 %).")]
     public double? Threshold { get; init; }
 
-    /// <summary>The settings with the command's options applied over them, validated.</summary>
-    public TallySettings EffectiveSettings()
+    protected override IEnumerable<KeyValuePair<string, string?>> Overrides()
     {
-        var settings = LoadSettings();
-        if (Threshold is { } threshold) settings.RejectedThreshold = threshold;
-        ApplyOptions(settings);
-        settings.Validate();
-        return settings;
-    }
-
-    /// <summary>Applies a command's own options over <paramref name="settings"/>.</summary>
-    protected virtual void ApplyOptions(TallySettings settings)
-    {
+        if (Threshold is { } threshold) yield return new(nameof(EngineSettings.RejectedThreshold), threshold.ToString("R", CultureInfo.InvariantCulture));
     }
 }
 

@@ -39,7 +39,7 @@ internal sealed class DemoCommand : AsyncCommand<DemoCommand.Settings>
         var lastHour = WorkflowContract.TargetHour(TimeProvider.System.GetUtcNow());
         var options = new GeneratorOptions(lastHour.AddHours(1 - settings.Hours), settings.Hours, settings.HitsPerHour, settings.Seed);
         options.Validate();
-        var tally = settings.LoadSettings();
+        var tally = settings.Tally;
         var tallyOptions = tally.ToOptions();
         RawDataGenerator.EnsureGenerates(tallyOptions.Source, "tally demo");
         var store = settings.CreateStore();

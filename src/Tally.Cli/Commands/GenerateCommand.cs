@@ -45,7 +45,7 @@ internal sealed class GenerateCommand : AsyncCommand<GenerateCommand.Settings>
     {
         var options = new GeneratorOptions(HourWindow.Parse(settings.Hour!), settings.Hours, settings.HitsPerHour, settings.Seed, settings.FilesPerMinute, settings.Gzip);
         options.Validate();
-        var source = settings.LoadSettings().ToOptions().Source;
+        var source = settings.Tally.ToOptions().Source;
         var sample = settings.Sample is null ? null : SampleRecords.Load(source, settings.Sample);
         if (sample is null) RawDataGenerator.EnsureGenerates(source, "tally generate", "or give --sample FILE with one of your records to imitate");
         var store = settings.CreateStore();

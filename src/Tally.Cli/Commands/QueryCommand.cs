@@ -30,7 +30,7 @@ internal sealed class QueryCommand : AsyncCommand<QueryCommand.Settings>
         var format = QueryOutput.Parse(settings.Format);
         var sql = settings.Sql ?? await ReadStdinAsync(cancellationToken);
         var store = settings.OpenStore();
-        var tally = settings.LoadSettings();
+        var tally = settings.Tally;
         var catalog = await settings.OpenCatalogAsync(store, tally.ToOptions(), cancellationToken);
         using var service = await QueryService.OpenAsync(catalog, store, settings.StateDirectory, tally.Query.Limits(), cancellationToken);
         using var result = service.Execute(sql, cancellationToken);

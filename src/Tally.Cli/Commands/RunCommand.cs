@@ -48,9 +48,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         /// <summary>The workflow input: --input as given, or the input that processes --hour.</summary>
         public string WorkflowInput() => Hour is not null ? WorkflowContract.InputFor(HourWindow.Parse(Hour)) : Input!;
 
-        protected override void ApplyOptions(TallySettings settings)
+        protected override IEnumerable<KeyValuePair<string, string?>> Overrides()
         {
-            if (Parallel is { } parallel) settings.Parallelism = parallel;
+            foreach (var item in base.Overrides()) yield return item;
+            if (Parallel is { } parallel) yield return new(nameof(EngineSettings.Parallelism), parallel.ToString(CultureInfo.InvariantCulture));
         }
     }
 
@@ -59,7 +60,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var format = OutputFormats.Parse(settings.Format);
         var input = settings.WorkflowInput();
         var hour = WorkflowContract.TargetHour(input);
-        var tally = settings.EffectiveSettings();
+        var tally = settings.Tally;
         var store = settings.OpenStore();
         using var state = await WorkflowState.OpenAsync(settings.StateDirectory, tally, cancellationToken);
         var workflow = await state.WorkflowAsync(store, cancellationToken);

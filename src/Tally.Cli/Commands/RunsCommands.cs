@@ -18,7 +18,7 @@ internal class HistorySettings : DataSettings
     public async Task<WorkflowState> OpenStateAsync(CancellationToken cancellationToken)
     {
         OpenStore(); // the data folder must exist
-        return await WorkflowState.OpenAsync(StateDirectory, LoadSettings(), cancellationToken);
+        return await WorkflowState.OpenAsync(StateDirectory, Tally, cancellationToken);
     }
 
     internal static string Time(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "–";

@@ -45,20 +45,18 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         [Description("Run the scheduler only, without the web dashboard (or set Dashboard:Enabled to false).")]
         public bool NoDashboard { get; init; }
 
-        /// <summary>The settings with --cron and --delay applied over them.</summary>
-        /// <exception cref="TallyException">InvalidArgument when --delay is not a time span; InvalidConfiguration when a value is out of range.</exception>
-        public TallySettings EffectiveSettings()
+        /// <summary>--cron and --delay over the Schedule settings.</summary>
+        /// <exception cref="TallyException">InvalidArgument when --delay is not a time span.</exception>
+        protected override IEnumerable<KeyValuePair<string, string?>> Overrides()
         {
-            var settings = LoadSettings();
-            if (Cron is not null) settings.Schedule.Cron = Cron;
+            if (Cron is not null) yield return new($"{ScheduleSettings.Section}:{nameof(ScheduleSettings.Cron)}", Cron);
             if (Delay is not null)
             {
-                settings.Schedule.Delay = TimeSpan.TryParse(Delay, CultureInfo.InvariantCulture, out var delay)
-                    ? delay
+                var delay = TimeSpan.TryParse(Delay, CultureInfo.InvariantCulture, out var parsed)
+                    ? parsed
                     : throw TallyException.InvalidArgument($"--delay '{Delay}' is not a time span; write it as hh:mm:ss, for example 00:05:00.");
+                yield return new($"{ScheduleSettings.Section}:{nameof(ScheduleSettings.Delay)}", delay.ToString("c", CultureInfo.InvariantCulture));
             }
-            settings.Validate();
-            return settings;
         }
 
         /// <summary>Where the dashboard listens, or null without one.</summary>
@@ -69,7 +67,7 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var tally = settings.EffectiveSettings();
+        var tally = settings.Tally;
         var dashboard = settings.DashboardOptions(tally);
         dashboard?.EnsurePortIsFree();
         var store = settings.OpenStore();

@@ -35,7 +35,7 @@ internal sealed class DashboardContext
 
     public static async Task<DashboardContext> OpenAsync(string stateDirectory, TallySettings settings, WorkflowState state, IObjectStore store, CancellationToken cancellationToken)
     {
-        var catalog = await Catalog.OpenAsync(stateDirectory, store, settings.ToOptions(), TimeProvider.System, cancellationToken);
+        var catalog = await Catalog.OpenAsync(state.Runs.Database, store, settings.ToOptions(), TimeProvider.System, cancellationToken);
         return new DashboardContext(state, catalog, store, stateDirectory, settings);
     }
 

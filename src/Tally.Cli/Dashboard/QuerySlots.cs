@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Tally.Configuration;
+using Tally.Query;
 
 namespace Tally.Cli.Dashboard;
 

@@ -13,12 +13,12 @@ namespace Tally.Cli.DataFolder;
 /// </summary>
 internal sealed class WorkflowState : IDisposable
 {
-    private readonly string _stateDirectory;
+    private readonly StateDatabase _db;
     private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     private WorkflowState(string stateDirectory, TallySettings settings, StateDatabase db)
     {
-        _stateDirectory = stateDirectory;
+        _db = db;
         Settings = settings;
         Runs = new RunStore(db);
         Outbox = new EventOutbox(db);
@@ -32,13 +32,13 @@ internal sealed class WorkflowState : IDisposable
 
     /// <summary>Opens the metastore in <paramref name="stateDirectory"/> (the data folder's state directory).</summary>
     public static async Task<WorkflowState> OpenAsync(string stateDirectory, TallySettings settings, CancellationToken cancellationToken) =>
-        new(stateDirectory, settings, await StateDatabase.OpenAsync(stateDirectory, cancellationToken));
+        new(stateDirectory, settings, await StateDatabase.OpenAsync(stateDirectory, settings.State, cancellationToken));
 
     /// <summary>The workflow over <paramref name="store"/>, with the catalog it registers partitions in.</summary>
     public async Task<HourWorkflow> WorkflowAsync(IObjectStore store, CancellationToken cancellationToken)
     {
-        var catalog = await Catalog.OpenAsync(_stateDirectory, store, Settings.ToOptions(), TimeProvider.System, cancellationToken);
-        return new HourWorkflow(store, catalog, Runs, Outbox, Settings, Sinks.Select(s => s.Name).ToList(), TimeProvider.System);
+        var catalog = await Catalog.OpenAsync(_db, store, Settings.ToOptions(), TimeProvider.System, cancellationToken);
+        return new HourWorkflow(store, catalog, Runs, Outbox, Settings.Workflow, Sinks.Select(s => s.Name).ToList(), TimeProvider.System);
     }
 
     /// <summary>Delivers what is due, and retries falling due within <paramref name="maxWait"/>.</summary>

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Tally.Configuration;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace Tally.Configuration;
 /// </summary>
 public sealed class DashboardSettings
 {
+    /// <summary>The settings section these are bound from.</summary>
+    public const string Section = "Dashboard";
+
     /// <summary>The TCP port; 0 lets the system choose one (the URL is logged at start).</summary>
     public int Port { get; set; } = 5080;
 
@@ -17,4 +22,14 @@ public sealed class DashboardSettings
 
     /// <summary>Whether <c>tally serve</c> serves the dashboard at all.</summary>
     public bool Enabled { get; set; } = true;
+}
+
+/// <summary>The rules of the <c>Dashboard</c> section that need no command-line option (the address and the token are checked
+/// with <c>--bind</c> and <c>--token</c> applied, when <c>tally serve</c> starts).</summary>
+internal sealed class DashboardSettingsValidator : IValidateOptions<DashboardSettings>
+{
+    public ValidateOptionsResult Validate(string? name, DashboardSettings options) =>
+        options.Port is < 0 or > 65535
+            ? ValidateOptionsResult.Fail($"Dashboard:Port must be 0 to 65535, not {options.Port}.")
+            : ValidateOptionsResult.Success;
 }

@@ -1,5 +1,3 @@
-using Tally.Configuration;
-
 namespace Tally.Events;
 
 /// <summary>What one <see cref="EventDispatcher.DispatchAsync"/> did, and what it left for later.</summary>
@@ -31,7 +29,7 @@ public sealed class EventDispatcher(EventOutbox outbox, IReadOnlyList<IEventSink
             foreach (var (stored, delivery) in due)
             {
                 // Claimed from now, not from when the batch was read: earlier deliveries of the batch may have taken a while.
-                if (!await outbox.ClaimAsync(delivery, time.GetUtcNow() + DeliverySettings.ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
+                if (!await outbox.ClaimAsync(delivery, time.GetUtcNow() + settings.ClaimTime, cancellationToken).ConfigureAwait(false)) continue;
                 var sink = sinks.First(s => s.Name == delivery.Sink);
                 string? error = null;
                 try

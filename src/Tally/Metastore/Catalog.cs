@@ -53,8 +53,17 @@ public sealed class Catalog
     public static async Task<Catalog> OpenAsync(string stateDirectory, IObjectStore store, TallyOptions options,
         TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        options.Validate();
         var db = await StateDatabase.OpenAsync(stateDirectory, cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(db, store, options, time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The catalog in the metastore <paramref name="db"/> (opened with the <c>State</c> settings), registering the
+    /// raw table and the configured aggregated tables as <see cref="OpenAsync(string, IObjectStore, TallyOptions, TimeProvider?, CancellationToken)"/> does.</summary>
+    /// <exception cref="TallyException">Transient when the file stays locked.</exception>
+    public static async Task<Catalog> OpenAsync(StateDatabase db, IObjectStore store, TallyOptions options,
+        TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
         var catalog = new Catalog(db, store, options, time ?? TimeProvider.System);
         await catalog.RegisterTablesAsync(cancellationToken).ConfigureAwait(false);
         return catalog;

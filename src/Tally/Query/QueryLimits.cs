@@ -14,4 +14,8 @@ public sealed record QueryLimits(TimeSpan Timeout, long MemoryLimit, int Threads
 
     /// <summary>The name of the memory limit's setting, for messages.</summary>
     internal const string MemoryLimitKey = "Query:MemoryLimit";
+
+    /// <summary>For S3 data: how long opening a query waits for the local cache (<c>&lt;state&gt;/cache/</c>), which one
+    /// process at a time brings up to date, before it fails as transient.</summary>
+    public TimeSpan CacheLockTimeout { get; init; } = TimeSpan.FromMinutes(2);
 }

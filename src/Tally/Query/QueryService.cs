@@ -148,7 +148,8 @@ public sealed class QueryService : IDisposable
         var mirror = new LocalMirror(store, Path.Combine(stateDirectory, "cache"));
         var tables = await QueryableTablesAsync(catalog, cancellationToken).ConfigureAwait(false);
         bool IsRaw(CatalogTable t) => IsConfiguredRaw(catalog, t);
-        using (await mirror.LockAsync(cancellationToken).ConfigureAwait(false))
+        var lockTimeout = limits?.CacheLockTimeout;
+        using (await mirror.LockAsync(cancellationToken, lockTimeout).ConfigureAwait(false))
         {
             foreach (var table in tables.Where(t => !IsRaw(t))) await mirror.SyncAsync(table.Location, cancellationToken).ConfigureAwait(false);
             // The snapshot of the aggregated files is taken under the lock: another process's sync cannot change them meanwhile.
@@ -157,7 +158,7 @@ public sealed class QueryService : IDisposable
             {
                 service._beforeRaw = () =>
                 {
-                    using (mirror.LockAsync(cancellationToken).GetAwaiter().GetResult()) mirror.SyncAsync(raw.Location, cancellationToken).GetAwaiter().GetResult();
+                    using (mirror.LockAsync(cancellationToken, lockTimeout).GetAwaiter().GetResult()) mirror.SyncAsync(raw.Location, cancellationToken).GetAwaiter().GetResult();
                 };
             }
             return service;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Tally.Configuration;
 using Tally.Storage;
 using Tally.Workflow;
 
@@ -41,7 +40,6 @@ public sealed class SchedulerService : BackgroundService
     public SchedulerService(HourWorkflow workflow, RunStore runs, IObjectStore store, ScheduleSettings settings, TimeProvider time, ILogger logger,
         Func<CancellationToken, Task>? afterRun = null)
     {
-        settings.Validate();
         _workflow = workflow;
         _runs = runs;
         _settings = settings;

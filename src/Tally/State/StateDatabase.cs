@@ -19,19 +19,20 @@ public sealed class StateDatabase
     internal const string FileName = "metastore.db";
 
     /// <summary>How long an operation waits for another process's write lock before it fails (as transient).</summary>
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _busyTimeout;
 
     private readonly string _connectionString;
 
-    private StateDatabase(string path)
+    private StateDatabase(string path, StateSettings settings)
     {
         FilePath = path;
+        _busyTimeout = settings.BusyTimeout;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(settings.BusyTimeout.TotalSeconds)),
         }.ToString();
     }
 
@@ -44,7 +45,12 @@ public sealed class StateDatabase
     /// </summary>
     /// <exception cref="TallyException">InvalidArgument when the folder cannot be created; Transient when the file cannot be
     /// opened or stays locked; InvalidConfiguration when a newer Tally wrote it.</exception>
-    public static async Task<StateDatabase> OpenAsync(string stateDirectory, CancellationToken cancellationToken)
+    public static Task<StateDatabase> OpenAsync(string stateDirectory, CancellationToken cancellationToken) =>
+        OpenAsync(stateDirectory, new StateSettings(), cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(string, CancellationToken)"/>
+    /// <param name="settings">The <c>State</c> settings (the busy timeout).</param>
+    public static async Task<StateDatabase> OpenAsync(string stateDirectory, StateSettings settings, CancellationToken cancellationToken)
     {
         try
         {
@@ -54,7 +60,7 @@ public sealed class StateDatabase
         {
             throw TallyException.InvalidArgument($"Cannot create the state directory '{stateDirectory}': {e.Message}");
         }
-        var db = new StateDatabase(Path.Combine(Path.GetFullPath(stateDirectory), FileName));
+        var db = new StateDatabase(Path.Combine(Path.GetFullPath(stateDirectory), FileName), settings);
         await db.MigrateAsync(cancellationToken).ConfigureAwait(false);
         return db;
     }
@@ -108,7 +114,7 @@ public sealed class StateDatabase
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await Command(connection, null, $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;")
+            await Command(connection, null, $"PRAGMA busy_timeout = {(int)_busyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON;")
                 .ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

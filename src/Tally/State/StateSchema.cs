@@ -2,7 +2,7 @@ namespace Tally.State;
 
 /// <summary>
 /// Every table of <c>metastore.db</c>, as numbered migrations: the file's <c>PRAGMA user_version</c> is the last one applied,
-/// and <see cref="StateDatabase.OpenAsync"/> applies the rest, in order, in one transaction. A change to the schema is a new
+/// and <see cref="StateDatabase.OpenAsync(string, StateSettings, CancellationToken)"/> applies the rest, in order, in one transaction. A change to the schema is a new
 /// migration at the end, never an edit of one that shipped: files written by earlier versions go through the same steps.
 /// </summary>
 internal static class StateSchema

@@ -9,7 +9,8 @@ namespace Tally.Storage;
 /// How to reach an S3 or S3-compatible store. Anything left null comes from the standard AWS mechanisms: credentials
 /// from <c>AWS_ACCESS_KEY_ID</c>/<c>AWS_SECRET_ACCESS_KEY</c>(/<c>AWS_SESSION_TOKEN</c>), <c>AWS_PROFILE</c> and the shared
 /// credentials file, or the instance role; the region from <c>AWS_REGION</c> or the profile; the endpoint from
-/// <c>TALLY_S3_ENDPOINT</c> or <c>AWS_ENDPOINT_URL_S3</c>/<c>AWS_ENDPOINT_URL</c> (see <see cref="FromEnvironment"/>).
+/// <c>AWS_ENDPOINT_URL_S3</c>/<c>AWS_ENDPOINT_URL</c> (see <see cref="FromEnvironment"/>). Tally's own settings of these are
+/// the <c>S3</c> section of the settings (S3ConnectionSettings).
 /// </summary>
 public sealed record S3Settings
 {
@@ -46,22 +47,18 @@ public sealed record S3Settings
     public int PageSize { get; init; } = 1000;
 
     /// <summary>
-    /// The settings the environment gives: <c>TALLY_S3_ENDPOINT</c> (else <c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL</c>),
-    /// <c>TALLY_S3_PATH_STYLE</c> (true/false), <c>AWS_REGION</c> (else <c>AWS_DEFAULT_REGION</c>) and <c>AWS_PROFILE</c>.
+    /// The settings the AWS environment gives: <c>AWS_ENDPOINT_URL_S3</c> (else <c>AWS_ENDPOINT_URL</c>), <c>AWS_REGION</c>
+    /// (else <c>AWS_DEFAULT_REGION</c>) and <c>AWS_PROFILE</c>.
     /// </summary>
-    /// <exception cref="TallyException">InvalidArgument when a variable's value is not valid.</exception>
+    /// <exception cref="TallyException">InvalidArgument when the endpoint is not an http(s) URL.</exception>
     public static S3Settings FromEnvironment(Func<string, string?>? variable = null)
     {
         variable ??= Environment.GetEnvironmentVariable;
         string? Get(params string[] names) => names.Select(variable).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
-        var endpoint = Get("TALLY_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
-        var pathStyle = Get("TALLY_S3_PATH_STYLE");
+        var endpoint = Get("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL");
         return new S3Settings
         {
             Endpoint = endpoint is null ? null : ParseEndpoint(endpoint),
-            ForcePathStyle = pathStyle is null ? null
-                : bool.TryParse(pathStyle, out var p) ? p
-                : throw TallyException.InvalidArgument($"TALLY_S3_PATH_STYLE must be true or false, not '{pathStyle}'."),
             Region = Get("AWS_REGION", "AWS_DEFAULT_REGION"),
             Profile = Get("AWS_PROFILE"),
         };

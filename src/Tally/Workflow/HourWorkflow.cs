@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tally.Configuration;
 using Tally.Engine;
 using Tally.Events;
 using Tally.Metastore;
@@ -17,7 +16,7 @@ namespace Tally.Workflow;
 /// Events are only stored here (outbox); an <see cref="EventDispatcher"/> delivers them.
 /// </summary>
 public sealed class HourWorkflow(
-    IObjectStore store, Catalog catalog, RunStore runs, EventOutbox outbox, TallySettings settings, IReadOnlyList<string> sinks, TimeProvider time)
+    IObjectStore store, Catalog catalog, RunStore runs, EventOutbox outbox, WorkflowSettings settings, IReadOnlyList<string> sinks, TimeProvider time)
 {
     internal const string StateMachine = "tally-hourly";
 
@@ -128,7 +127,7 @@ public sealed class HourWorkflow(
             var step = await runs.StartStepAsync(run.RunId, WorkflowContract.States.AggregateHour, attempt, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             try
             {
-                var job = new HourAggregationJob(store, settings.ToOptions());
+                var job = new HourAggregationJob(store, settings.Engine);
                 var report = await job.RunAsync(run.TargetHour, progress, cancellationToken).ConfigureAwait(false);
                 if (report.Status == Engine.RunStatus.Failed)
                 {

@@ -7,7 +7,7 @@ public sealed class FolderDependencyTests
 {
     /// <summary>The order, from the bottom up ("" is the root namespace, <c>Tally</c>): a folder uses only folders before it.</summary>
     private static readonly string[] Order =
-        ["", "Storage", "Engine", "Synthetic", "State", "Metastore", "Query", "Configuration", "Events", "Workflow", "Scheduling"];
+        ["", "Storage", "Engine", "Synthetic", "State", "Metastore", "Query", "Events", "Workflow", "Scheduling", "Configuration"];
 
     private static readonly System.Reflection.Assembly Pipeline = typeof(StateDatabase).Assembly;
 
@@ -23,7 +23,7 @@ public sealed class FolderDependencyTests
     [InlineData("Workflow", "Events")] // HourWorkflow stores events in the outbox
     [InlineData("Scheduling", "Workflow")] // the scheduler starts workflows
     [InlineData("Metastore", "Engine")] // the catalog records a RunReport
-    [InlineData("Events", "Configuration")] // the dispatcher's delivery settings
+    [InlineData("Configuration", "Events")] // the settings bind the Events section
     public void TheReader_SeesTheUsesThatAreThere(string from, string to)
     {
         Assert.Contains(FolderDependencies.Find(Pipeline, "Tally"), d => d.From == from && d.To == to);

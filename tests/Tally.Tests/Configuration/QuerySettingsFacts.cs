@@ -1,4 +1,5 @@
 using Tally.Configuration;
+using Tally.Query;
 
 namespace Tally.Tests.Configuration;
 
@@ -7,8 +8,7 @@ public class QuerySettingsFacts
     [Fact]
     public void Defaults_AreThirtySeconds_OneGibibyte_AThousandRows_TwoQueriesAtOnce()
     {
-        var settings = new TallySettings();
-        settings.Validate();
+        var settings = SettingsFromValues.Load();
 
         Assert.Equal(new Tally.Query.QueryLimits(TimeSpan.FromSeconds(30), 1L << 30), settings.Query.Limits());
         Assert.Equal(1000, settings.Query.MaxRows);

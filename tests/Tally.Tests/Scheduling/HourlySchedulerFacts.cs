@@ -1,5 +1,6 @@
 using Tally.Configuration;
 using Tally.Scheduling;
+using Tally.Tests.Configuration;
 
 namespace Tally.Tests.Scheduling;
 
@@ -87,10 +88,7 @@ public class HourlySchedulerFacts
     [InlineData("0 * * *")]
     public void Settings_RejectACronThatIsNotValid(string cron)
     {
-        var settings = new TallySettings();
-        settings.Schedule.Cron = cron;
-
-        var e = Assert.Throws<TallyException>(settings.Validate);
+        var e = Assert.Throws<TallyException>(() => SettingsFromValues.Load(("Schedule:Cron", cron)));
 
         Assert.Equal(TallyErrorKind.InvalidConfiguration, e.Kind);
         Assert.Contains("Schedule:Cron", e.Message);
@@ -103,16 +101,15 @@ public class HourlySchedulerFacts
     [InlineData(nameof(ScheduleSettings.CatchUpWindow))]
     public void Settings_RejectOutOfRangeScheduleValues(string key)
     {
-        var settings = new TallySettings();
-        switch (key)
+        var value = key switch
         {
-            case nameof(ScheduleSettings.MaxConcurrentRuns): settings.Schedule.MaxConcurrentRuns = 0; break;
-            case nameof(ScheduleSettings.RunTimeout): settings.Schedule.RunTimeout = TimeSpan.Zero; break;
-            case nameof(ScheduleSettings.Delay): settings.Schedule.Delay = TimeSpan.FromMinutes(-1); break;
-            default: settings.Schedule.CatchUpWindow = TimeSpan.FromHours(-1); break;
-        }
+            nameof(ScheduleSettings.MaxConcurrentRuns) => "0",
+            nameof(ScheduleSettings.RunTimeout) => "00:00:00",
+            nameof(ScheduleSettings.Delay) => "-00:01:00",
+            _ => "-01:00:00",
+        };
 
-        var e = Assert.Throws<TallyException>(settings.Validate);
+        var e = Assert.Throws<TallyException>(() => SettingsFromValues.Load(("Schedule:" + key, value)));
 
         Assert.Contains("Schedule:" + key, e.Message);
     }

@@ -23,7 +23,7 @@ public sealed class SchedulerServiceTests : IDisposable
     {
         var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
         var (runs, outbox) = await _harness.OpenStateAsync();
-        var workflow = new HourWorkflow(store ?? _harness.Data.Store, catalog, runs, outbox, _harness.Settings, [], _clock);
+        var workflow = new HourWorkflow(store ?? _harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock);
         var service = new SchedulerService(workflow, runs, store ?? _harness.Data.Store, _harness.Settings.Schedule, _clock, NullLogger.Instance);
         await service.StartAsync(CancellationToken.None);
         return service;
@@ -98,7 +98,7 @@ public sealed class SchedulerServiceTests : IDisposable
         _clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var (runs, outbox) = await _harness.OpenStateAsync();
         var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
-        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings, [], _clock)
+        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
             .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
         _clock.SetUtcNow(DateTimeOffset.Parse("2026-11-24T14:30:00Z", System.Globalization.CultureInfo.InvariantCulture));
         _harness.Settings.Schedule.MaxConcurrentRuns = 1;
@@ -193,7 +193,7 @@ public sealed class SchedulerServiceTests : IDisposable
         _clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T07:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var (runs, outbox) = await _harness.OpenStateAsync();
         var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
-        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings, [], _clock)
+        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
             .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
         _clock.SetUtcNow(DateTimeOffset.Parse("2026-11-24T14:10:00Z", System.Globalization.CultureInfo.InvariantCulture));
         _harness.Settings.Schedule.MaxConcurrentRuns = 2;

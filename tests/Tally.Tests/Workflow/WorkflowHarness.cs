@@ -43,7 +43,7 @@ public sealed class WorkflowHarness : IDisposable
     {
         var catalog = await Catalog.OpenAsync(StateDirectory, Data.Store, Settings.ToOptions());
         var (runs, outbox) = await OpenStateAsync();
-        return new HourWorkflow(store ?? Data.Store, catalog, runs, outbox, Settings, sinks, TimeProvider.System);
+        return new HourWorkflow(store ?? Data.Store, catalog, runs, outbox, Settings.Workflow, sinks, TimeProvider.System);
     }
 
     /// <summary>Writes a raw file for the hour in which every other line is not JSON: far above the default threshold.</summary>

@@ -1,6 +1,6 @@
 using Cronos;
 
-namespace Tally.Configuration;
+namespace Tally.Scheduling;
 
 /// <summary>Cron expressions as the settings and <c>--cron</c> write them.</summary>
 internal static class CronSchedule
