@@ -148,7 +148,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
     public static string ToJson(IReadOnlyList<AggregationSpec> specs) =>
         JsonSerializer.Serialize(specs.Select(s => new SpecDto(s.Table, [.. s.GroupBy], s.Format == TableFormat.Parquet ? "parquet" : "json",
             s.Metrics.SequenceEqual([MetricSpec.HitCount]) ? null
-                : s.Metrics.Select(m => (MetricDto?)new MetricDto(m.Column, MetricSpec.FunctionName(m.Function), m.Field)).ToList())).ToList(), DtoOptions);
+                : s.Metrics.Select(m => (MetricDto?)new MetricDto(m.Column, MetricSpec.FunctionName(m.Function), m.Field)).ToList())).ToList(), SpecJson.Default.ListSpecDto);
 
     /// <summary>Parses the JSON written by <see cref="ToJson"/> and validates it against the seed's schema.</summary>
     /// <exception cref="TallyException">When the JSON is malformed or a spec is invalid.</exception>
@@ -161,7 +161,7 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
         List<SpecDto>? dtos;
         try
         {
-            dtos = JsonSerializer.Deserialize<List<SpecDto>>(json, DtoOptions);
+            dtos = JsonSerializer.Deserialize(json, SpecJson.Default.ListSpecDto);
         }
         catch (JsonException e)
         {
@@ -195,12 +195,10 @@ public sealed partial record AggregationSpec(string Table, IReadOnlyList<string>
     [GeneratedRegex(@"^[a-z][a-z0-9_]{0,127}\z")]
     private static partial Regex TableName();
 
-    private static readonly JsonSerializerOptions DtoOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-    };
+    /// <summary>The specs' JSON, read and written by code generated at build time (no reflection).</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true)]
+    [JsonSerializable(typeof(List<SpecDto>))]
+    private sealed partial class SpecJson : JsonSerializerContext;
 
     private sealed record SpecDto(string? Table, List<string>? GroupBy, string? Format,
         [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] List<MetricDto?>? Metrics = null);

@@ -8,7 +8,7 @@ namespace Tally;
 /// path into nested objects), column and type, and the field whose time is checked against the hour. Every other value of
 /// a record is skipped, but must still be valid JSON. Immutable and thread-safe.
 /// </summary>
-public sealed class SourceSchema
+public sealed partial class SourceSchema
 {
     /// <summary>Partition columns of the raw table; no field may use their names.</summary>
     private static readonly string[] ReservedColumns = ["year", "month", "day", "hour", "minute"];
@@ -144,7 +144,7 @@ public sealed class SourceSchema
     /// out when there is none.
     /// </summary>
     public string ToJson() => JsonSerializer.Serialize(
-        new SchemaDto([.. Fields.Select(f => (FieldDto?)new FieldDto(f.Name, f.Column, TypeName(f.Type)))], EventTime?.Name), DtoOptions);
+        new SchemaDto([.. Fields.Select(f => (FieldDto?)new FieldDto(f.Name, f.Column, TypeName(f.Type)))], EventTime?.Name), SchemaJson.Default.SchemaDto);
 
     /// <summary>Parses the JSON written by <see cref="ToJson"/> and validates it as <see cref="Create"/> does.</summary>
     /// <exception cref="TallyException">InvalidConfiguration when the JSON is malformed or the schema is not valid.</exception>
@@ -153,7 +153,7 @@ public sealed class SourceSchema
         SchemaDto? dto;
         try
         {
-            dto = JsonSerializer.Deserialize<SchemaDto>(json, DtoOptions);
+            dto = JsonSerializer.Deserialize(json, SchemaJson.Default.SchemaDto);
         }
         catch (JsonException e)
         {
@@ -173,11 +173,10 @@ public sealed class SourceSchema
 
     private static TallyException Invalid(string message) => TallyException.InvalidConfiguration(message);
 
-    private static readonly JsonSerializerOptions DtoOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>The schema's JSON, read and written by code generated at build time (no reflection).</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonSerializable(typeof(SchemaDto))]
+    private sealed partial class SchemaJson : JsonSerializerContext;
 
     private sealed record SchemaDto(List<FieldDto?>? Fields, string? EventTime);
 

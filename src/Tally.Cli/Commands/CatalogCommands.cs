@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -37,11 +38,11 @@ internal sealed class CatalogListCommand : AsyncCommand<CatalogOutputSettings>
         var tables = await catalog.ListTablesAsync(cancellationToken);
         if (format == OutputFormat.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(tables.Select(t => new
+            Console.Out.WriteLine(new JsonArray([.. tables.Select(t => (JsonNode)new JsonObject
             {
-                database = t.Table.Database, table = t.Table.Name, format = t.Table.Format, location = store.Describe(t.Table.Location),
-                columns = t.Table.Columns.Count, partitions = t.Partitions, rows = t.Rows, bytes = t.Bytes,
-            }), CatalogJson.Options));
+                ["database"] = t.Table.Database, ["table"] = t.Table.Name, ["format"] = t.Table.Format, ["location"] = store.Describe(t.Table.Location),
+                ["columns"] = t.Table.Columns.Count, ["partitions"] = t.Partitions, ["rows"] = t.Rows, ["bytes"] = t.Bytes,
+            })]).ToJsonString(CatalogJson.Options));
             return ExitCodes.Succeeded;
         }
         var table = new Table().Title($"Catalog {Markup.Escape(catalog.FilePath)}, locations under {Markup.Escape(store.Describe(""))}").AddColumns("database", "table", "format", "partitions", "rows", "bytes", "location");
@@ -84,18 +85,20 @@ internal sealed class CatalogShowCommand : AsyncCommand<CatalogShowCommand.Setti
 
         if (format == OutputFormat.Json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            static JsonArray Columns(IEnumerable<TableColumn> columns) =>
+                [.. columns.Select(c => (JsonNode)new JsonObject { ["name"] = c.Name, ["type"] = c.CatalogType })];
+            Console.Out.WriteLine(new JsonObject
             {
-                database, table = name, format = table.Format, location = store.Describe(table.Location),
-                columns = table.Columns.Select(c => new { name = c.Name, type = c.CatalogType }),
-                partition_keys = table.PartitionKeys.Select(c => new { name = c.Name, type = c.CatalogType }),
-                partitions = shown.Select(p => new
+                ["database"] = database, ["table"] = name, ["format"] = table.Format, ["location"] = store.Describe(table.Location),
+                ["columns"] = Columns(table.Columns),
+                ["partition_keys"] = Columns(table.PartitionKeys),
+                ["partitions"] = new JsonArray([.. shown.Select(p => (JsonNode)new JsonObject
                 {
-                    values = p.Values, location = store.Describe(p.Location), rows = p.Rows, bytes = p.Bytes, run_id = p.RunId,
-                    input_fingerprint = p.InputFingerprint, written_at = p.WrittenAt,
-                }),
-                partitions_total = partitions.Count,
-            }, CatalogJson.Options));
+                    ["values"] = new JsonArray([.. p.Values.Select(v => (JsonNode?)v)]), ["location"] = store.Describe(p.Location), ["rows"] = p.Rows,
+                    ["bytes"] = p.Bytes, ["run_id"] = p.RunId, ["input_fingerprint"] = p.InputFingerprint, ["written_at"] = p.WrittenAt,
+                })]),
+                ["partitions_total"] = partitions.Count,
+            }.ToJsonString(CatalogJson.Options));
             return ExitCodes.Succeeded;
         }
 

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Tally.Engine;
@@ -106,7 +107,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var run = result.Run;
         if (format == OutputFormat.Json)
         {
-            var json = result.Report is { } r ? JsonSerializer.SerializeToNode(r)!.AsObject() : new JsonObject
+            var json = result.Report is { } r ? JsonSerializer.SerializeToNode(r, ReportJson.Default.RunReport)!.AsObject() : new JsonObject
             {
                 ["target_hour"] = run.TargetHour.ToString(),
                 ["status"] = run.Status.Text(),
@@ -149,3 +150,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         return parts.Count == 0 ? "" : $" ({string.Join(", ", parts)})";
     }
 }
+
+/// <summary>The engine's report as <c>tally run --format json</c> prints it, written by code generated at build time.</summary>
+[JsonSerializable(typeof(RunReport))]
+internal sealed partial class ReportJson : JsonSerializerContext;

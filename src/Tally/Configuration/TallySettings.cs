@@ -103,15 +103,17 @@ public sealed class TallySettings
     private static TallySettings Bind(IConfiguration configuration)
     {
         var services = new ServiceCollection();
-        Section<EngineSettings, EngineSettingsValidator>(services, configuration); // the top-level keys
-        Section<RetrySettings, RetrySettingsValidator>(services, configuration.GetSection(RetrySettings.Section));
-        Section<LeaseSettings, LeaseSettingsValidator>(services, configuration.GetSection(LeaseSettings.Section));
-        Section<EventSettings, EventSettingsValidator>(services, configuration.GetSection(EventSettings.Section));
-        Section<S3ConnectionSettings, S3ConnectionSettingsValidator>(services, configuration.GetSection(S3ConnectionSettings.Section));
-        Section<StateSettings, StateSettingsValidator>(services, configuration.GetSection(StateSettings.Section));
-        Section<ScheduleSettings, ScheduleSettingsValidator>(services, configuration.GetSection(ScheduleSettings.Section));
-        Section<DashboardSettings, DashboardSettingsValidator>(services, configuration.GetSection(DashboardSettings.Section));
-        Section<QuerySettings, QuerySettingsValidator>(services, configuration.GetSection(QuerySettings.Section));
+        // One call per section, each with its concrete type: the configuration binder's source generator writes their binding code.
+        Checked<EngineSettings, EngineSettingsValidator>(services.AddOptions<EngineSettings>().Bind(configuration)); // the top-level keys
+        Checked<RetrySettings, RetrySettingsValidator>(services.AddOptions<RetrySettings>().Bind(configuration.GetSection(RetrySettings.Section)));
+        Checked<LeaseSettings, LeaseSettingsValidator>(services.AddOptions<LeaseSettings>().Bind(configuration.GetSection(LeaseSettings.Section)));
+        Checked<EventSettings, EventSettingsValidator>(services.AddOptions<EventSettings>().Bind(configuration.GetSection(EventSettings.Section)));
+        Checked<S3ConnectionSettings, S3ConnectionSettingsValidator>(
+            services.AddOptions<S3ConnectionSettings>().Bind(configuration.GetSection(S3ConnectionSettings.Section)));
+        Checked<StateSettings, StateSettingsValidator>(services.AddOptions<StateSettings>().Bind(configuration.GetSection(StateSettings.Section)));
+        Checked<ScheduleSettings, ScheduleSettingsValidator>(services.AddOptions<ScheduleSettings>().Bind(configuration.GetSection(ScheduleSettings.Section)));
+        Checked<DashboardSettings, DashboardSettingsValidator>(services.AddOptions<DashboardSettings>().Bind(configuration.GetSection(DashboardSettings.Section)));
+        Checked<QuerySettings, QuerySettingsValidator>(services.AddOptions<QuerySettings>().Bind(configuration.GetSection(QuerySettings.Section)));
         using var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         T Get<T>() where T : class => provider.GetRequiredService<IOptions<T>>().Value;
@@ -130,12 +132,13 @@ public sealed class TallySettings
         };
     }
 
-    private static void Section<TOptions, TValidator>(IServiceCollection services, IConfiguration section)
+    /// <summary>Checks <typeparamref name="TOptions"/> with <typeparamref name="TValidator"/> when the settings are loaded.</summary>
+    private static void Checked<TOptions, TValidator>(OptionsBuilder<TOptions> section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
-        services.AddOptions<TOptions>().Bind(section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
+        section.ValidateOnStart();
+        section.Services.AddSingleton<IValidateOptions<TOptions>, TValidator>();
     }
 
     /// <summary>

@@ -38,10 +38,14 @@ internal sealed record EventEnvelope
     };
 
     /// <summary>The JSON delivered to every sink, on one line (what is stored, signed and posted, byte for byte).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.EventEnvelope);
 
     public static EventEnvelope Parse(string json) =>
-        JsonSerializer.Deserialize<EventEnvelope>(json, Json) ?? throw new JsonException("The event is null.");
+        JsonSerializer.Deserialize(json, Json.EventEnvelope) ?? throw new JsonException("The event is null.");
 
-    internal static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>The envelope's JSON, written by code generated at build time (no reflection), non-ASCII text as it is.</summary>
+    private static readonly EventEnvelopeJson Json = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }
+
+[JsonSerializable(typeof(EventEnvelope))]
+internal sealed partial class EventEnvelopeJson : JsonSerializerContext;

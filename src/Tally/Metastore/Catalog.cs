@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Tally.Engine;
 using Tally.State;
@@ -20,7 +21,7 @@ namespace Tally.Metastore;
 /// once; readers see the last committed state. Every operation opens its own connection, so an instance is safe to use
 /// from several threads.
 /// </remarks>
-public sealed class Catalog
+public sealed partial class Catalog
 {
     /// <summary>The metastore file's name inside the state directory.</summary>
     internal const string FileName = StateDatabase.FileName;
@@ -163,7 +164,7 @@ public sealed class Catalog
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             partitions.Add(new CatalogPartition(
-                JsonSerializer.Deserialize<string[]>(reader.GetString(0))!, reader.GetString(1),
+                JsonSerializer.Deserialize(reader.GetString(0), CatalogJson.Default.StringArray)!, reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 ParseTime(reader.GetString(6))));
@@ -233,7 +234,7 @@ public sealed class Catalog
                 partition_hour = excluded.partition_hour, location = excluded.location, row_count = excluded.row_count, bytes = excluded.bytes,
                 run_id = excluded.run_id, input_fingerprint = excluded.input_fingerprint, written_at = excluded.written_at
             """,
-            ("$db", database), ("$table", table), ("$values", JsonSerializer.Serialize(p.Values)), ("$hour", hour.ToString()),
+            ("$db", database), ("$table", table), ("$values", JsonSerializer.Serialize(p.Values, CatalogJson.Default.IReadOnlyListString)), ("$hour", hour.ToString()),
             ("$location", p.Location), ("$rows", p.Rows), ("$bytes", p.Bytes), ("$run", p.RunId), ("$fingerprint", p.InputFingerprint),
             ("$at", FormatTime(p.WrittenAt))).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -290,14 +291,19 @@ public sealed class Catalog
         ParseColumns(reader.GetString(4)), ParseColumns(reader.GetString(5)), ParseTime(reader.GetString(6)));
 
     private static string ColumnsJson(IReadOnlyList<TableColumn> columns) =>
-        JsonSerializer.Serialize(columns.Select(c => new ColumnDto(c.Name, c.CatalogType)).ToList(), JsonOptions);
+        JsonSerializer.Serialize(columns.Select(c => new ColumnDto(c.Name, c.CatalogType)).ToList(), CatalogJson.Default.ListColumnDto);
 
     private static IReadOnlyList<TableColumn> ParseColumns(string json) =>
-        JsonSerializer.Deserialize<List<ColumnDto>>(json, JsonOptions)!.Select(c => new TableColumn(c.Name, c.Type)).ToList();
+        JsonSerializer.Deserialize(json, CatalogJson.Default.ListColumnDto)!.Select(c => new TableColumn(c.Name, c.Type)).ToList();
 
 
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    /// <summary>The catalog's JSON columns (partition values, column lists), written by code generated at build time.</summary>
+    [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+    [JsonSerializable(typeof(string[]))]
+    [JsonSerializable(typeof(IReadOnlyList<string>))]
+    [JsonSerializable(typeof(List<ColumnDto>))]
+    private sealed partial class CatalogJson : JsonSerializerContext;
 
     private sealed record ColumnDto(string Name, string Type);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.Json.Nodes;
 using Tally.Engine;
 using Tally.Events;
@@ -151,7 +152,6 @@ public abstract record WorkflowResult
 /// <summary>The JSON shapes of runs and events, the same for <c>tally runs</c>/<c>tally events</c> and the dashboard's API.</summary>
 public static class RunJson
 {
-    private static readonly JsonSerializerOptions Options = new();
 
     /// <summary>A run: run_id, target_hour, trigger, status, input, holder, started_at, ended_at, failed_state, error, cause, counters, outputs, input_fingerprint.</summary>
     public static JsonObject Run(RunRecord r) => new()
@@ -168,15 +168,15 @@ public static class RunJson
         ["error"] = r.Error,
         ["cause"] = r.Cause,
         ["counters"] = r.Counters?.ToJson(),
-        ["outputs"] = r.Outputs is { } o ? JsonSerializer.SerializeToNode(o, Options) : null,
+        ["outputs"] = r.Outputs is { } o ? JsonSerializer.SerializeToNode(o, OutputsJson.Default.IReadOnlyListTableOutput) : null,
         ["input_fingerprint"] = r.InputFingerprint,
     };
 
     /// <summary>The outputs as the metastore stores them.</summary>
-    internal static string Outputs(IReadOnlyList<TableOutput> outputs) => JsonSerializer.Serialize(outputs, Options);
+    internal static string Outputs(IReadOnlyList<TableOutput> outputs) => JsonSerializer.Serialize(outputs, OutputsJson.Default.IReadOnlyListTableOutput);
 
     /// <exception cref="JsonException">When <paramref name="json"/> is not an array of outputs.</exception>
-    internal static IReadOnlyList<TableOutput> ParseOutputs(string json) => JsonSerializer.Deserialize<List<TableOutput>>(json, Options) ?? [];
+    internal static IReadOnlyList<TableOutput> ParseOutputs(string json) => JsonSerializer.Deserialize(json, OutputsJson.Default.ListTableOutput) ?? [];
 
     /// <summary>An event with its deliveries (those of <paramref name="deliveries"/> that are its own) and its body.</summary>
     public static JsonObject Event(StoredEvent e, IReadOnlyList<EventDelivery> deliveries) => new()
@@ -195,3 +195,8 @@ public static class RunJson
         ["event"] = JsonNode.Parse(e.Body),
     };
 }
+
+/// <summary>A run's outputs as JSON, written by code generated at build time (no reflection).</summary>
+[JsonSerializable(typeof(IReadOnlyList<TableOutput>))]
+[JsonSerializable(typeof(List<TableOutput>))]
+internal sealed partial class OutputsJson : JsonSerializerContext;
