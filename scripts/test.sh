@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Tally's whole test suite on a fresh machine: restores and builds everything, runs every xunit project,
-# then the AWS checks (.ci/aws-checks.sh: cdk synth, asl-validator, cdk-nag, the Lambda package, the demo run's handler,
+# then the process tests once more on the published (Native AOT) tally, then the AWS checks (.ci/aws-checks.sh: cdk synth, asl-validator, cdk-nag, the Lambda package, the demo run's handler,
 # the Glue script's Python tests), and ends with one
 # "N passed, N failed" line: xunit's tests plus one per check.
 # Everything it needs is restored or installed by this script or the scripts it calls.
@@ -39,6 +39,23 @@ done
 echo "== xunit"
 dotnet test Tally.sln -c Release --no-build --nologo 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== the process tests again, on the published (Native AOT) tally"
+# xunit above runs the process tests on the JIT build (dotnet tally.dll); `dotnet publish src/Tally.Cli` makes a native
+# binary, and every command the process tests run is run on it too (TALLY_TEST_EXECUTABLE, see tests/Tally.Cli.Tests).
+rid="linux-$(uname -m | sed 's/x86_64/x64/; s/aarch64/arm64/')"
+aot="$(mktemp -d)"
+dotnet publish src/Tally.Cli -c Release -r "$rid" -p:PublishAot=true -o "$aot/bin" --nologo -v quiet > "$aot/publish.log" 2>&1
+published=$?
+grep -E "error|warn" "$aot/publish.log" || :
+if [ "$published" -ne 0 ] || [ ! -x "$aot/bin/tally" ]; then
+  echo "dotnet publish src/Tally.Cli (Native AOT) failed"
+  status=1
+else
+  TALLY_TEST_EXECUTABLE="$aot/bin/tally" dotnet test tests/Tally.Cli.Tests -c Release --no-build --nologo 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+rm -rf "$aot"
 
 echo "== .ci/aws-checks.sh"
 bash .ci/aws-checks.sh 2>&1 | tee -a "$log"

@@ -27,16 +27,11 @@ internal static class Tally
 
     public static async Task<TallyResult> RunAsync(params string[] args)
     {
-        var app = Path.Combine(AppContext.BaseDirectory, "tally.dll");
-        Assert.True(File.Exists(app), $"{app} is missing: the test project must reference Tally.Cli.");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(app);
+        var start = TallyExecutable.StartInfo();
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
+        start.UseShellExecute = false;
         foreach (var arg in args) start.ArgumentList.Add(arg);
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("tally did not start.");

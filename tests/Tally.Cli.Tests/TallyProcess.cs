@@ -72,13 +72,10 @@ internal sealed partial class TallyProcess
 
     public static TallyProcess Start(IReadOnlyList<(string Name, string Value)> environment, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tally.dll"));
+        var start = TallyExecutable.StartInfo();
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
         foreach (var (name, value) in environment) start.Environment[name] = value;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         var process = new Process { StartInfo = start };

@@ -46,6 +46,7 @@ public sealed class DashboardAccessFacts : IAsyncLifetime
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
+        DashboardJson.AddTo(builder.Services);
         var app = builder.Build();
         DashboardServer.Map(app, context, options);
         await app.StartAsync();

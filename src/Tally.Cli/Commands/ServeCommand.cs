@@ -97,6 +97,7 @@ internal sealed class ServeCommand : AsyncCommand<ServeCommand.Settings>
         web.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(dashboard.Bind, dashboard.Port));
         AddScheduler(web.Services);
+        DashboardJson.AddTo(web.Services);
         await using var app = web.Build();
         DashboardServer.Map(app, await DashboardContext.OpenAsync(settings.StateDirectory, tally, state, store, cancellationToken), dashboard);
         app.Lifetime.ApplicationStarted.Register(() =>

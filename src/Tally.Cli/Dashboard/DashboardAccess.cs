@@ -54,15 +54,15 @@ internal sealed class DashboardAccess(DashboardOptions options)
         }
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
         context.Response.Headers.WWWAuthenticate = "Bearer";
-        await context.Response.WriteAsJsonAsync(new ApiError(_token is null
+        await DashboardResults.WriteErrorAsync(context.Response, _token is null
             ? "The dashboard only answers requests from this machine."
-            : "This request needs the dashboard's access token: Authorization: Bearer <token>, or open any page once with ?token=<token>."));
+            : "This request needs the dashboard's access token: Authorization: Bearer <token>, or open any page once with ?token=<token>.");
     }
 
     private static async Task RefuseAsync(HttpContext context, int status, string message)
     {
         context.Response.StatusCode = status;
-        await context.Response.WriteAsJsonAsync(new ApiError(message));
+        await DashboardResults.WriteErrorAsync(context.Response, message);
     }
 
     private static bool IsLoopbackName(string host) =>

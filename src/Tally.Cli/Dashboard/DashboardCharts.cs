@@ -20,7 +20,7 @@ internal static class DashboardCharts
 {
     /// <summary>The tables the charts can show, in the configured order, each with its metrics that can be charted.</summary>
     public static IResult Tables(DashboardContext context) =>
-        Results.Json(new JsonArray([.. ChartTables(context.Settings.ToOptions()).Select(t => (JsonNode)new JsonObject
+        DashboardResults.Json(new JsonArray([.. ChartTables(context.Settings.ToOptions()).Select(t => (JsonNode)new JsonObject
         {
             ["database"] = t.Database,
             ["table"] = t.Table.Table,
@@ -75,7 +75,7 @@ internal static class DashboardCharts
         // A processed hour without rows: nothing was counted (0), but there is no least or largest value.
         var none = chosen.Combine == "sum" ? 0L : (object?)null;
         JsonNode? Point(HourWindow h, Func<string, object?> value) => processed.Contains(h) ? Number(value(h.ToString())) : null;
-        return Results.Json(new JsonObject
+        return DashboardResults.Json(new JsonObject
         {
             ["table"] = $"{chart.Database}.{chart.Table.Table}",
             ["column"] = chart.Column,
@@ -111,7 +111,7 @@ internal static class DashboardCharts
             using var result = service.Execute(sql, token);
             return result.Rows.Select(r => (Key: r[0] as string, Value: r[1])).ToList();
         }, ct);
-        return Results.Json(new JsonObject
+        return DashboardResults.Json(new JsonObject
         {
             ["hour"] = hour.ToString(),
             ["table"] = $"{chart.Database}.{chart.Table.Table}",

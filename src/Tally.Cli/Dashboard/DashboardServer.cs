@@ -33,7 +33,7 @@ internal static class DashboardServer
         app.MapGet("/assets/vocabulary.js", () => Results.Text(VocabularyScript, "text/javascript; charset=utf-8"));
         app.MapGet("/assets/{name}", (string name) => StaticAssets.Serve(name));
 
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/healthz", () => DashboardResults.Json(new JsonObject { ["status"] = "ok" }));
         app.MapGet("/metrics", async (HttpContext http, CancellationToken ct) =>
         {
             var totals = await context.Statistics.TotalsAsync(ct);
@@ -81,18 +81,18 @@ internal static class DashboardServer
                 http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Dashboard")
                     .LogWarning("{Method} {Path} stopped at its time limit: {Message}", http.Request.Method, http.Request.Path, e.Message);
             }
-            await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
+            await DashboardResults.WriteErrorAsync(http.Response, e.Message);
         }
         catch (BadHttpRequestException e) when (!http.Response.HasStarted)
         {
             http.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await http.Response.WriteAsJsonAsync(new ApiError(e.Message));
+            await DashboardResults.WriteErrorAsync(http.Response, e.Message);
         }
         catch (Exception e) when (e is not OperationCanceledException && !http.Response.HasStarted)
         {
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tally.Dashboard").LogError(e, "{Method} {Path} failed.", http.Request.Method, http.Request.Path);
             http.Response.StatusCode = StatusCodes.Status500InternalServerError;
-            await http.Response.WriteAsJsonAsync(new ApiError($"Unexpected error: {e.Message}"));
+            await DashboardResults.WriteErrorAsync(http.Response, $"Unexpected error: {e.Message}");
         }
     }
 
@@ -134,7 +134,7 @@ internal static class DashboardServer
         if (limit is < 1 or > 10000) throw TallyException.InvalidArgument("limit must be between 1 and 10000.");
         await context.State.Runs.MarkAbandonedAsync(TimeProvider.System.GetUtcNow(), ct);
         var runs = await context.State.Runs.ListAsync(h, s, limit ?? 100, ct);
-        return Results.Json(new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]));
+        return DashboardResults.Json(new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]));
     }
 
     private static async Task<IResult> ShowRunAsync(DashboardContext context, string id, CancellationToken ct)
@@ -152,7 +152,7 @@ internal static class DashboardServer
             ["duration_seconds"] = s.EndedAt is { } e ? (e - s.StartedAt).TotalSeconds : null, ["outcome"] = s.Outcome.Text(), ["error"] = s.Error,
         })]);
         json["events"] = new JsonArray([.. events.Select(e => (JsonNode)RunJson.Event(e, deliveries))]);
-        return Results.Json(json);
+        return DashboardResults.Json(json);
     }
 
     private static async Task<IResult> HoursAsync(DashboardContext context, int? days, CancellationToken ct)
@@ -164,7 +164,7 @@ internal static class DashboardServer
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var from = HourWindow.Containing(today.AddDays(1 - count));
         var hours = await context.Statistics.HoursAsync(from, ct);
-        return Results.Json(new JsonObject
+        return DashboardResults.Json(new JsonObject
         {
             ["from"] = from.ToString(),
             ["to"] = HourWindow.Containing(today.AddDays(1)).AddHours(-1).ToString(),
@@ -186,7 +186,7 @@ internal static class DashboardServer
         var requestedAt = TimeProvider.System.GetUtcNow();
         if (scheduler is null || !scheduler.TryLaunchManual(hour))
         {
-            return Results.Json(new ApiError("The scheduler is not running, so no run can be started now."), statusCode: StatusCodes.Status503ServiceUnavailable);
+            return DashboardResults.Error("The scheduler is not running, so no run can be started now.", StatusCodes.Status503ServiceUnavailable);
         }
         // The run is recorded once it has a slot and the hour's lease; name it when that happens within a moment.
         var poll = $"/api/runs?hour={hour}";
@@ -195,13 +195,13 @@ internal static class DashboardServer
             var latest = await context.State.Runs.ListAsync(hour, null, 1, http.RequestAborted);
             if (latest is [var run] && run.Trigger == RunTrigger.Manual && run.StartedAt >= requestedAt.AddSeconds(-1))
             {
-                return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = run.RunId, ["status"] = run.Status.Text(), ["location"] = $"/api/runs/{run.RunId}" },
+                return DashboardResults.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = run.RunId, ["status"] = run.Status.Text(), ["location"] = $"/api/runs/{run.RunId}" },
                     statusCode: StatusCodes.Status202Accepted);
             }
             await Task.Delay(50, http.RequestAborted);
         }
         http.Response.Headers.Location = poll;
-        return Results.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = null, ["status"] = QueuedStatus, ["location"] = poll },
+        return DashboardResults.Json(new JsonObject { ["hour"] = hour.ToString(), ["trigger"] = RunTrigger.Manual.Text(), ["run_id"] = null, ["status"] = QueuedStatus, ["location"] = poll },
             statusCode: StatusCodes.Status202Accepted);
     }
 
@@ -218,7 +218,7 @@ internal static class DashboardServer
             var parts = shown == 0 ? [] : await context.Catalog.ListPartitionsAsync(t.Database, t.Name, ct);
             var definition = configured.GetValueOrDefault((t.Database, t.Name));
             var isRaw = t.Database == options.RawDatabase && t.Name == options.RawTable;
-            tables.Add(new JsonObject
+            tables.Add((JsonNode)new JsonObject
             {
                 ["database"] = t.Database, ["name"] = t.Name, ["format"] = t.Format, ["location"] = t.Location,
                 ["configured"] = isRaw || definition is not null,
@@ -233,7 +233,7 @@ internal static class DashboardServer
                 })]),
             });
         }
-        return Results.Json(tables);
+        return DashboardResults.Json(tables);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -116,7 +117,8 @@ public sealed class TallySettings
         Checked<QuerySettings, QuerySettingsValidator>(services.AddOptions<QuerySettings>().Bind(configuration.GetSection(QuerySettings.Section)));
         using var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
-        T Get<T>() where T : class => provider.GetRequiredService<IOptions<T>>().Value;
+        T Get<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>() where T : class =>
+            provider.GetRequiredService<IOptions<T>>().Value;
         return new TallySettings
         {
             Data = string.IsNullOrWhiteSpace(configuration[nameof(Data)]) ? null : configuration[nameof(Data)],
@@ -133,7 +135,8 @@ public sealed class TallySettings
     }
 
     /// <summary>Checks <typeparamref name="TOptions"/> with <typeparamref name="TValidator"/> when the settings are loaded.</summary>
-    private static void Checked<TOptions, TValidator>(OptionsBuilder<TOptions> section)
+    private static void Checked<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions,
+        [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TValidator>(OptionsBuilder<TOptions> section)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
