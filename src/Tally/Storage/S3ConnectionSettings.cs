@@ -56,8 +56,7 @@ internal sealed class S3ConnectionSettingsValidator : IValidateOptions<S3Connect
     public ValidateOptionsResult Validate(string? name, S3ConnectionSettings options)
     {
         var failures = new List<string>();
-        if (options.Endpoint is { Length: > 0 } endpoint
-            && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)))
+        if (options.Endpoint is { Length: > 0 } endpoint && !S3Settings.IsEndpoint(endpoint, out _))
         {
             failures.Add($"S3:Endpoint '{endpoint}' is not an http:// or https:// URL.");
         }

@@ -66,9 +66,11 @@ public sealed record S3Settings
 
     /// <exception cref="TallyException">InvalidArgument when <paramref name="text"/> is not an absolute http(s) URL.</exception>
     public static Uri ParseEndpoint(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : throw TallyException.InvalidArgument($"The S3 endpoint '{text}' is not an http:// or https:// URL.");
+        IsEndpoint(text, out var uri) ? uri : throw TallyException.InvalidArgument($"The S3 endpoint '{text}' is not an http:// or https:// URL.");
+
+    /// <summary>Whether <paramref name="text"/> is an absolute http(s) URL, the only endpoints accepted.</summary>
+    internal static bool IsEndpoint(string text, out Uri uri) =>
+        Uri.TryCreate(text, UriKind.Absolute, out uri!) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>A client configured by these settings: retries (standard mode), timeouts, checksums only where required.</summary>
     /// <exception cref="TallyException">InvalidArgument when the profile or the region is not known, or only half the credentials are given.</exception>

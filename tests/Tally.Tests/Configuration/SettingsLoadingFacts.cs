@@ -59,7 +59,7 @@ public sealed partial class SettingsLoadingFacts
             var e = Assert.Throws<TallyException>(() => TallySettings.Load(folder, null, [KeyValuePair.Create("RejectedThreshold", (string?)"2")]));
 
             Assert.Equal(("0 0 * * *", 0.2), (settings.Schedule.Cron, settings.Engine.RejectedThreshold));
-            Assert.Contains("2", e.Message, StringComparison.Ordinal);
+            Assert.Equal("The rejected threshold must be between 0 and 1 (a share, 0.01 = 1 %), not 2.", e.Message);
         }
         finally
         {
