@@ -3,7 +3,8 @@
 # random points while the input of their hours changes between rounds, checks every table file, the quarantine, the
 # metastore, the run history and the temporary files after each, and prints the figures (see bench/README.md).
 # It is the test CI runs with 20 kills, tests/Tally.Cli.Tests/CrashConsistencyFacts.cs, given more kills:
-#   TALLY_CRASH_HITS (default here 50000 records per hour) and TALLY_CRASH_SEED (16) change the data and the kill points.
+#   TALLY_CRASH_HITS (default here 50000 records per hour) and TALLY_CRASH_SEED (16) change the data and the kill points;
+#   TALLY_TEST_EXECUTABLE=<published tally> kills that binary (the Native AOT build) instead of the JIT build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills="${1:-200}"

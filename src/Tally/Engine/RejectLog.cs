@@ -1,27 +1,21 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Tally.Storage;
 
 namespace Tally.Engine;
 
 /// <summary>
 /// Collects rejected records as JSON Lines (<c>{"file", "line", "offset", "reason", "record"}</c>) in a local temporary
 /// file, so memory stays flat however many records are rejected; the run then publishes it under <c>quarantine/</c>.
-/// Thread-safe. The temporary file (in the system's temporary folder) has no name once open on Unix, and is deleted on
-/// dispose elsewhere.
+/// Thread-safe. The temporary file is an <see cref="UnnamedFile"/>: a killed run leaves none behind.
 /// </summary>
 internal sealed class RejectLog : IDisposable
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly Lock _gate = new();
-    private readonly string _path;
     private FileStream? _stream;
     private Utf8JsonWriter? _writer;
-
-    public RejectLog()
-    {
-        _path = Path.Combine(Path.GetTempPath(), $"tally-rejected-{Guid.NewGuid():N}.jsonl");
-    }
 
     public long Count { get; private set; }
 
@@ -35,9 +29,7 @@ internal sealed class RejectLog : IDisposable
             {
                 if (_stream is null)
                 {
-                    _stream = new FileStream(_path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-                    // Unix lets an open file lose its name: then a process killed mid-run leaves nothing behind.
-                    if (!OperatingSystem.IsWindows()) File.Delete(_path);
+                    _stream = UnnamedFile.Create("tally-rejected-", 1 << 16);
                     _writer = new Utf8JsonWriter(_stream, WriterOptions);
                 }
                 _writer!.Reset(_stream);
@@ -54,7 +46,7 @@ internal sealed class RejectLog : IDisposable
             catch (IOException e)
             {
                 // Not an IOException any more, so that it is not taken for a failure to read the raw file.
-                throw TallyException.Transient($"Cannot keep the rejected records in the temporary file '{_path}': {e.Message}", e);
+                throw TallyException.Transient($"Cannot keep the rejected records in a temporary file in '{Path.GetTempPath()}': {e.Message}", e);
             }
             Count++;
         }

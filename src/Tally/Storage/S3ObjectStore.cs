@@ -128,13 +128,10 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
     /// <summary>Writes one output to a local file, open for the upload and positioned at its start.</summary>
     private async Task<FileStream> StageAsync(ObjectWrite write, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"tally-upload-{Guid.NewGuid():N}.tmp");
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
-            // Unix lets an open file lose its name: a process killed before its upload ends leaves nothing behind.
-            if (!OperatingSystem.IsWindows()) File.Delete(path);
+            file = UnnamedFile.Create("tally-upload-", 1 << 16);
         }
         catch (IOException e)
         {
