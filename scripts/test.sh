@@ -40,6 +40,12 @@ echo "== xunit"
 dotnet test Tally.sln -c Release --no-build --nologo 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
+echo "== the engine's tests again, on the scanner's scalar path (TALLY_SIMD=0)"
+# The scanner has a vector path and a scalar one that must give the same results: every in-process run and oracle test
+# of tests/Tally.Tests once more with the scalar path forced (tests/Tally.Cli.Tests/ScanPathFacts compares their files).
+TALLY_SIMD=0 dotnet test tests/Tally.Tests -c Release --no-build --nologo 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
 echo "== the process tests again, on the published (Native AOT) tally"
 # xunit above runs the process tests on the JIT build (dotnet tally.dll); `dotnet publish src/Tally.Cli` makes a native
 # binary, and every command the process tests run is run on it too (TALLY_TEST_EXECUTABLE, see tests/Tally.Cli.Tests).

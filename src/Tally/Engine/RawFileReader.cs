@@ -28,10 +28,6 @@ internal sealed class RawFileReader
     /// <summary>How deep a record may nest, itself included: System.Text.Json's default, which the general path applies.</summary>
     private const int MaxDepth = 64;
 
-    /// <summary>Bytes that end the fast scan of a string: its closing quote, an escape, or a control character (invalid JSON).</summary>
-    private static readonly SearchValues<byte> StringStops = SearchValues.Create(
-        [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
-
     private readonly HourAggregate _aggregate;
     private readonly RejectLog _rejects;
     private readonly FieldLevel _root;         // the declared names, level by level of nesting
@@ -786,48 +782,9 @@ internal sealed class RawFileReader
         }
     }
 
-    /// <summary>
-    /// Where the string starting at <paramref name="start"/> stops being plain (its closing quote, an escape or a control
-    /// character), relative to <paramref name="start"/>; -1 when not in <paramref name="data"/>. The first 32 bytes are
-    /// checked eight at a time in a register (most names and values end there, and a vector search costs more to set up
-    /// than that); longer strings go on with the vectorized search.
-    /// </summary>
+    /// <inheritdoc cref="StringScan.End"/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StringEnd(ReadOnlySpan<byte> data, int start) => StringEnd(data, start, out _);
-
-    /// <inheritdoc cref="StringEnd(ReadOnlySpan{byte}, int)"/>
-    /// <param name="ascii">True when every byte before the end was seen to be ASCII (so the string is valid UTF-8); false
-    /// when some was not, or when the string was too long to look.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StringEnd(ReadOnlySpan<byte> data, int start, out bool ascii)
-    {
-        const ulong Ones = 0x0101010101010101UL, Highs = 0x8080808080808080UL;
-        var i = start;
-        ulong high = 0;
-        for (var limit = Math.Min(start + 32, data.Length - 8); i <= limit; i += 8)
-        {
-            unchecked
-            {
-                var word = BinaryPrimitives.ReadUInt64LittleEndian(data[i..]);
-                var quote = word ^ (Ones * '"');
-                var backslash = word ^ (Ones * '\\');
-                // A byte is flagged when it is zero after the xor (a quote or a backslash) or below 0x20. Borrows can flag
-                // bytes above the first true one, never below it, so the lowest flag is exact.
-                var hits = ((quote - Ones) & ~quote | (backslash - Ones) & ~backslash | (word - Ones * 0x20) & ~word) & Highs;
-                if (hits != 0)
-                {
-                    var at = BitOperations.TrailingZeroCount(hits) >> 3;
-                    high |= word & Highs & ((1UL << (at * 8)) - 1);
-                    ascii = high == 0;
-                    return i - start + at;
-                }
-                high |= word & Highs;
-            }
-        }
-        ascii = false;
-        var rest = data[i..].IndexOfAny(StringStops);
-        return rest < 0 ? -1 : i - start + rest;
-    }
+    private static int StringEnd(ReadOnlySpan<byte> data, int start, out bool ascii) => StringScan.End(data, start, out ascii);
 
     /// <summary>A JSON integer that fits in 64 bits (no fraction, no exponent, no leading zero); false for anything else.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -114,82 +114,112 @@ internal static class TableWriter
         block.Advance(length);
     }
 
+    /// <summary>Rows per block of a JSON Lines table: about a megabyte of text.</summary>
+    internal const int JsonRowsPerBlock = 16_384;
+
+    /// <summary>
+    /// Writes the rows as JSON Lines. A large table's rows are formatted in blocks on every core, a round of blocks at a
+    /// time, and written in order: the same bytes as one thread would write, with memory bounded by one round.
+    /// </summary>
     private static async Task WriteJsonLinesAsync(AggregatedTable table, Stream destination, CancellationToken cancellationToken)
     {
-        const int BlockSize = 1 << 20;
         var encoder = JsonOptions.Encoder!;
-        // Everything but numbers is escaped once: the property prefixes, and each distinct string value (the columns
-        // share one string instance per distinct value, so a reference-keyed cache hits for every repeat).
         var prefixes = table.Columns.Select((c, i) => Encoding.UTF8.GetBytes((i == 0 ? "{\"" : ",\"") + JsonEncodedText.Encode(c.Name, encoder) + "\":")).ToArray();
-        var encoded = new Dictionary<string, byte[]>(ReferenceEqualityComparer.Instance);
-        var block = new ArrayBufferWriter<byte>(BlockSize + (64 << 10));
-        for (var row = 0; row < table.RowCount; row++)
+        var blocks = (table.RowCount + JsonRowsPerBlock - 1) / JsonRowsPerBlock;
+        var width = Math.Clamp(Math.Min(Environment.ProcessorCount, blocks), 1, 64);
+        var writers = Enumerable.Range(0, width).Select(_ => new JsonBlockWriter(table, prefixes)).ToArray();
+        for (var first = 0; first < blocks; first += width)
         {
-            for (var c = 0; c < prefixes.Length; c++)
+            var round = Math.Min(width, blocks - first);
+            if (round == 1) writers[0].Format(first * JsonRowsPerBlock);
+            else Parallel.For(0, round, new ParallelOptions { CancellationToken = cancellationToken }, i => writers[i].Format((first + i) * JsonRowsPerBlock));
+            for (var i = 0; i < round; i++)
             {
-                block.Write(prefixes[c]);
-                switch (table.Columns[c].Values)
-                {
-                    case string?[] strings:
-                        if (strings[row] is not { } value)
-                        {
-                            block.Write("null"u8);
-                        }
-                        else
-                        {
-                            if (!encoded.TryGetValue(value, out var bytes))
-                            {
-                                bytes = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, encoder) + "\"");
-                                encoded[value] = bytes;
-                            }
-                            block.Write(bytes);
-                        }
-                        break;
-                    case long[] counts:
-                        WriteNumber(block, counts[row]);
-                        break;
-                    case long?[] integers:
-                        if (integers[row] is { } n) WriteNumber(block, n);
-                        else block.Write("null"u8);
-                        break;
-                    case double?[] doubles:
-                        // The shortest text that reads back as the same double (finite: the engine rejects the rest).
-                        if (doubles[row] is { } d)
-                        {
-                            d.TryFormat(block.GetSpan(32), out var length, "R", CultureInfo.InvariantCulture);
-                            block.Advance(length);
-                        }
-                        else
-                        {
-                            block.Write("null"u8);
-                        }
-                        break;
-                    case bool?[] booleans:
-                        block.Write(booleans[row] switch { true => "true"u8, false => "false"u8, null => "null"u8 });
-                        break;
-                    case DateTime?[] times:
-                        // ISO-8601 in UTC, as the raw records write time: 2026-11-24T13:05:00.123Z.
-                        if (times[row] is { } t)
-                        {
-                            block.Write("\""u8);
-                            t.TryFormat(block.GetSpan(40), out var length, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
-                            block.Advance(length);
-                            block.Write("\""u8);
-                        }
-                        else
-                        {
-                            block.Write("null"u8);
-                        }
-                        break;
-                }
-            }
-            block.Write("}\n"u8);
-            if (block.WrittenCount >= BlockSize)
-            {
-                await destination.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                block.ResetWrittenCount();
+                await destination.WriteAsync(writers[i].Written, cancellationToken).ConfigureAwait(false);
             }
         }
-        if (block.WrittenCount > 0) await destination.WriteAsync(block.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Formats one block of rows of a JSON Lines table at a time; one per core.</summary>
+    private sealed class JsonBlockWriter(AggregatedTable table, byte[][] prefixes)
+    {
+        private readonly ArrayBufferWriter<byte> _block = new(Math.Clamp(table.RowCount * 64, 256, 1 << 20));
+        // Everything but numbers is escaped once: the property prefixes, and each distinct string value (the columns
+        // share one string instance per distinct value, so a reference-keyed cache hits for every repeat).
+        private readonly Dictionary<string, byte[]> _encoded = new(ReferenceEqualityComparer.Instance);
+
+        public ReadOnlyMemory<byte> Written => _block.WrittenMemory;
+
+        /// <summary>Formats the rows of the block that starts at row <paramref name="start"/> (replacing the last block's text).</summary>
+        public void Format(int start)
+        {
+            var block = _block;
+            var encoded = _encoded;
+            var encoder = JsonOptions.Encoder!;
+            block.ResetWrittenCount();
+            var end = Math.Min(table.RowCount, start + JsonRowsPerBlock);
+            for (var row = start; row < end; row++)
+            {
+                for (var c = 0; c < prefixes.Length; c++)
+                {
+                    block.Write(prefixes[c]);
+                    switch (table.Columns[c].Values)
+                    {
+                        case string?[] strings:
+                            if (strings[row] is not { } value)
+                            {
+                                block.Write("null"u8);
+                            }
+                            else
+                            {
+                                if (!encoded.TryGetValue(value, out var bytes))
+                                {
+                                    bytes = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(value, encoder) + "\"");
+                                    encoded[value] = bytes;
+                                }
+                                block.Write(bytes);
+                            }
+                            break;
+                        case long[] counts:
+                            WriteNumber(block, counts[row]);
+                            break;
+                        case long?[] integers:
+                            if (integers[row] is { } n) WriteNumber(block, n);
+                            else block.Write("null"u8);
+                            break;
+                        case double?[] doubles:
+                            // The shortest text that reads back as the same double (finite: the engine rejects the rest).
+                            if (doubles[row] is { } d)
+                            {
+                                d.TryFormat(block.GetSpan(32), out var length, "R", CultureInfo.InvariantCulture);
+                                block.Advance(length);
+                            }
+                            else
+                            {
+                                block.Write("null"u8);
+                            }
+                            break;
+                        case bool?[] booleans:
+                            block.Write(booleans[row] switch { true => "true"u8, false => "false"u8, null => "null"u8 });
+                            break;
+                        case DateTime?[] times:
+                            // ISO-8601 in UTC, as the raw records write time: 2026-11-24T13:05:00.123Z.
+                            if (times[row] is { } t)
+                            {
+                                block.Write("\""u8);
+                                t.TryFormat(block.GetSpan(40), out var length, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture);
+                                block.Advance(length);
+                                block.Write("\""u8);
+                            }
+                            else
+                            {
+                                block.Write("null"u8);
+                            }
+                            break;
+                    }
+                }
+                block.Write("}\n"u8);
+            }
+        }
     }
 }

@@ -10,10 +10,10 @@ namespace Tally.Engine;
 /// </summary>
 internal sealed class Utf8Interner
 {
-    private int[] _table = new int[1024];          // id per slot, 0 = empty
-    private int[] _hashes = new int[256];          // per id
-    private int[] _starts = new int[256];          // per id: start in the arena
-    private int[] _lengths = new int[256];         // per id
+    // Per slot: the value's hash in the high half, its id in the low half (0 = empty), so that a probe compares hashes
+    // without a second load; per id: where its bytes are in the arena, start in the high half, length in the low.
+    private ulong[] _table = new ulong[1024];
+    private ulong[] _spans = new ulong[256];
     private byte[] _arena = new byte[16 * 1024];
     private int _arenaUsed;
 
@@ -21,58 +21,60 @@ internal sealed class Utf8Interner
     public int Count { get; private set; }
 
     /// <summary>The bytes of value <paramref name="id"/> (1-based).</summary>
-    public ReadOnlySpan<byte> this[int id] => _arena.AsSpan(_starts[id], _lengths[id]);
+    public ReadOnlySpan<byte> this[int id] => Bytes(_spans[id]);
 
     /// <summary>The id of <paramref name="value"/>, adding it when new.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int GetOrAdd(ReadOnlySpan<byte> value)
     {
         var hash = Hash(value);
-        var mask = _table.Length - 1;
+        var table = _table;
+        var mask = table.Length - 1;
         var slot = hash & mask;
+        var tag = (ulong)(uint)hash << 32;
         while (true)
         {
-            var id = _table[slot];
-            if (id == 0) break;
-            if (_hashes[id] == hash && _arena.AsSpan(_starts[id], _lengths[id]).SequenceEqual(value)) return id;
+            var entry = table[slot];
+            if (entry == 0) break;
+            if ((entry & 0xFFFF_FFFF_0000_0000UL) == tag)
+            {
+                var id = unchecked((int)(uint)entry);
+                if (Bytes(_spans[id]).SequenceEqual(value)) return id;
+            }
             slot = (slot + 1) & mask;
         }
-        return Add(value, hash, slot);
+        return Add(value, tag, slot);
     }
 
-    private int Add(ReadOnlySpan<byte> value, int hash, int slot)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ReadOnlySpan<byte> Bytes(ulong span) => _arena.AsSpan((int)(span >> 32), unchecked((int)(uint)span));
+
+    private int Add(ReadOnlySpan<byte> value, ulong tag, int slot)
     {
         var id = ++Count;
-        if (id >= _hashes.Length)
-        {
-            var size = _hashes.Length * 2;
-            Array.Resize(ref _hashes, size);
-            Array.Resize(ref _starts, size);
-            Array.Resize(ref _lengths, size);
-        }
+        if (id >= _spans.Length) Array.Resize(ref _spans, _spans.Length * 2);
         if (_arenaUsed + value.Length > _arena.Length)
         {
             Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaUsed + value.Length));
         }
         value.CopyTo(_arena.AsSpan(_arenaUsed));
-        _hashes[id] = hash;
-        _starts[id] = _arenaUsed;
-        _lengths[id] = value.Length;
+        _spans[id] = ((ulong)(uint)_arenaUsed << 32) | (uint)value.Length;
         _arenaUsed += value.Length;
-        _table[slot] = id;
+        _table[slot] = tag | (uint)id;
         if (Count * 2 > _table.Length) Rehash();
         return id;
     }
 
     private void Rehash()
     {
-        var table = new int[_table.Length * 2];
+        var table = new ulong[_table.Length * 2];
         var mask = table.Length - 1;
-        for (var id = 1; id <= Count; id++)
+        foreach (var entry in _table)
         {
-            var slot = _hashes[id] & mask;
+            if (entry == 0) continue;
+            var slot = (int)(entry >> 32) & mask;
             while (table[slot] != 0) slot = (slot + 1) & mask;
-            table[slot] = id;
+            table[slot] = entry;
         }
         _table = table;
     }
@@ -86,6 +88,23 @@ internal sealed class Utf8Interner
             const ulong K = 0x9E3779B97F4A7C15UL;
             var h = (ulong)value.Length * K;
             var i = 0;
+            if (value.Length >= 32)
+            {
+                // Long values (user agents): four independent chains, 32 bytes a step, so the multiplications overlap.
+                ulong a = h, b = h ^ 0x243F6A8885A308D3UL, c = h ^ 0x13198A2E03707344UL, d = h ^ 0xA4093822299F31D0UL;
+                for (; i + 32 <= value.Length; i += 32)
+                {
+                    a = (a ^ BinaryPrimitives.ReadUInt64LittleEndian(value[i..])) * K;
+                    b = (b ^ BinaryPrimitives.ReadUInt64LittleEndian(value[(i + 8)..])) * K;
+                    c = (c ^ BinaryPrimitives.ReadUInt64LittleEndian(value[(i + 16)..])) * K;
+                    d = (d ^ BinaryPrimitives.ReadUInt64LittleEndian(value[(i + 24)..])) * K;
+                    a ^= a >> 32;
+                    b ^= b >> 32;
+                    c ^= c >> 32;
+                    d ^= d >> 32;
+                }
+                h = ((a * K ^ b) * K ^ c) * K ^ d;
+            }
             for (; i + 8 <= value.Length; i += 8)
             {
                 h = (h ^ BinaryPrimitives.ReadUInt64LittleEndian(value[i..])) * K;

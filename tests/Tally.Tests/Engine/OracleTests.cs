@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tally.Engine;
 using Tally.Synthetic;
 
@@ -33,6 +34,34 @@ public sealed class OracleTests : IDisposable
             Assert.True(expected.Count > 1, $"{spec.Table}: the oracle found no groups");
             Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
             Assert.Equal(expected.Count, report.Tables.Single(t => t.Table == spec.Table).Rows);
+        }
+    }
+
+    [Fact]
+    public async Task AJsonTableOfManyBlocks_FormattedOnEveryCore_MatchesDuckDb()
+    {
+        // Enough domain x group id pairs for several rounds of blocks (TableWriter formats a round on all cores at once).
+        await new RawDataGenerator(_data.Store).GenerateAsync(new GeneratorOptions(Hour, 1, 150_000, Seed: 11, FilesPerMinute: 1));
+
+        var report = await new HourAggregationJob(_data.Store, new TallyOptions()).RunAsync(Hour);
+
+        var spec = AggregationSpec.Defaults.Single(s => s.Format == TableFormat.Json);
+        var rows = report.Tables.Single(t => t.Table == spec.Table).Rows;
+        Assert.True(rows > 2 * Environment.ProcessorCount * TableWriter.JsonRowsPerBlock || rows > 4 * TableWriter.JsonRowsPerBlock,
+            $"{rows} rows are too few to need several rounds of blocks");
+        var expected = _oracle.ExpectedRows(OracleRoot, Hour, spec);
+        var actual = _oracle.FileRows(_data.PathOf(DataLayout.TableFile(spec, Hour)), spec.Format);
+        Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
+        var lines = File.ReadAllLines(_data.PathOf(DataLayout.TableFile(spec, Hour)));
+        Assert.Equal(rows, lines.Length);
+        Assert.All(lines, line => Assert.Matches("""^\{"groupid":\d+,"domain":"[^"]+","hitcount":\d+\}$""", line));
+        // In key order from the first line to the last, across the blocks: each key after the one before it.
+        var keys = lines.Select(line => JsonDocument.Parse(line).RootElement).Select(r => (r.GetProperty("groupid").GetInt64(), r.GetProperty("domain").GetString()!)).ToList();
+        for (var i = 1; i < keys.Count; i++)
+        {
+            // The table's key is (domain, group id), in that order; its columns put the group id first.
+            var order = keys[i - 1].Item2 != keys[i].Item2 ? string.CompareOrdinal(keys[i - 1].Item2, keys[i].Item2) : keys[i - 1].Item1.CompareTo(keys[i].Item1);
+            Assert.True(order < 0, $"line {i + 1} ({lines[i]}) does not come after line {i} ({lines[i - 1]})");
         }
     }
 
