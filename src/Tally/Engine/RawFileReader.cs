@@ -311,7 +311,7 @@ internal sealed class RawFileReader
                 return Outcome.Done;
             }
 
-            Array.Clear(_slots);
+            ResetSlots();
             _scratchUsed = 0;
             var record = new RecordState();
             if (!ReadObject(ref reader, _root, data, start, ref record)) return Outcome.NeedMoreData;
@@ -332,6 +332,13 @@ internal sealed class RawFileReader
             _syntaxError = FirstSentence(e.Message);
             return Outcome.SyntaxError;
         }
+    }
+
+    /// <summary>Marks every slot missing before a record: each reader of a slot looks at its kind first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ResetSlots()
+    {
+        foreach (ref var slot in _slots.AsSpan()) slot.Kind = SlotKind.Missing;
     }
 
     /// <summary>What the general path has found in the record so far: the first reason to reject it, and its event time.</summary>
@@ -496,7 +503,7 @@ internal sealed class RawFileReader
     {
         length = 0;
         if (data[start] != '{') return false;
-        Array.Clear(_slots);
+        ResetSlots();
         long eventTicks = 0;
         var hasEventTime = false;
         var end = ScanObject(data, start, _root, 1, ref eventTicks, ref hasEventTime);

@@ -94,6 +94,7 @@ internal static class StringScan
         ascii = false;
         return -1;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static int Found(int i, int at, uint highs, bool high, int start, out bool ascii)
         {
             ascii = !high && (highs & ((1U << at) - 1)) == 0;

@@ -112,8 +112,18 @@ internal sealed class Utf8Interner
             }
             if (i < value.Length)
             {
-                ulong tail = 0;
-                for (var shift = 0; i < value.Length; i++, shift += 8) tail |= (ulong)value[i] << shift;
+                // The last one to seven bytes: as the top of the word that ends the value when there is one (a load instead of
+                // a loop), else gathered byte by byte.
+                ulong tail;
+                if (value.Length >= 8)
+                {
+                    tail = BinaryPrimitives.ReadUInt64LittleEndian(value[^8..]) >> (8 * (8 - (value.Length - i)));
+                }
+                else
+                {
+                    tail = 0;
+                    for (var shift = 0; i < value.Length; i++, shift += 8) tail |= (ulong)value[i] << shift;
+                }
                 h = (h ^ tail) * K;
             }
             h ^= h >> 29;
