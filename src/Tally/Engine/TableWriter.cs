@@ -143,7 +143,7 @@ internal static class TableWriter
     /// <summary>Formats one block of rows of a JSON Lines table at a time; one per core.</summary>
     private sealed class JsonBlockWriter(AggregatedTable table, byte[][] prefixes)
     {
-        private readonly ArrayBufferWriter<byte> _block = new(Math.Clamp(table.RowCount * 64, 256, 1 << 20));
+        private readonly ArrayBufferWriter<byte> _block = new((int)Math.Clamp(table.RowCount * 64L, 256, 1 << 20));
         // Everything but numbers is escaped once: the property prefixes, and each distinct string value (the columns
         // share one string instance per distinct value, so a reference-keyed cache hits for every repeat).
         private readonly Dictionary<string, byte[]> _encoded = new(ReferenceEqualityComparer.Instance);
