@@ -6,7 +6,7 @@ shapes users have. Prints per shape the medians of wall time, CPU and peak memor
 wait4), the ratios to DuckDB, and whether both wrote the same rows (`Tally.Bench agree`).
 
   dotnet publish src/Tally.Cli -c Release -o bench/bin/tally
-  dotnet publish bench/Tally.Bench -c Release -o bench/bin/published
+  dotnet publish bench/Tally.Bench -c Release -p:PublishAot=false -o bench/bin/published  # (tally is Native AOT, the bench is not)
   python3 bench/whole_process.py --runs 5 [--shapes small,large,onefile,gzip,empty] [--tally NAME=PATH ...]
 
 The data is generated once under bench/data-whole/ (about 4 GB for all shapes) with `tally generate` and reused.
