@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Tally.Tests.Query;
 
 /// <summary>A statement over its time or memory limit ends, soon, with an error that says which limit it went over.</summary>
+[Collection(AloneCollection.Name)]
 public sealed class QueryLimitTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>20 billion rows: minutes of full CPU without a limit (the statement of the issue).</summary>
