@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using Tally.Storage;
 
 namespace Tally.Engine;
@@ -118,18 +119,28 @@ internal sealed class FileSplits
     /// <summary>
     /// Once every range has ended: checks that each ended, outside any array, exactly where the next starts, and logs the
     /// later ranges' rejects in order with their lines counted from the file's start. False (nothing logged) when a check
-    /// fails: a split point was not a record boundary.
+    /// fails: a split point was not a record boundary. A range whose lines were not counted (see
+    /// <see cref="RawFileReader.ReadRangeAsync"/>) is counted here from <paramref name="file"/>, and only when a later range
+    /// has rejects.
     /// </summary>
-    public bool Finish(RejectLog rejects)
+    public bool Finish(RejectLog rejects, SafeFileHandle? file)
     {
         for (var i = 0; i + 1 < Starts.Length; i++)
         {
             if (_ends[i].StoppedAt != Starts[i + 1] || !_ends[i].AtTopLevel) return false;
         }
-        long lines = 0;
+        long lines = 0; // the newlines before Starts[counted]
+        var counted = 0;
         for (var i = 1; i < Starts.Length; i++)
         {
-            lines += _ends[i - 1].Lines;
+            if (Pending[i].Count == 0) continue;
+            for (; counted < i; counted++)
+            {
+                lines += _ends[counted].Lines >= 0
+                    ? _ends[counted].Lines
+                    : RawFileReader.CountNewlines(file ?? throw new InvalidOperationException("A range's lines were not counted and the file cannot be read again."),
+                        Starts[counted], Starts[counted + 1]);
+            }
             foreach (var reject in Pending[i]) rejects.Add(File.Key, lines + reject.Line, reject.Offset, reject.Reason, reject.Record);
             Pending[i].Clear();
         }

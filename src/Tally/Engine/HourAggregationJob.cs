@@ -182,8 +182,9 @@ public sealed class HourAggregationJob
                     else
                     {
                         if (range.Index == 0) Interlocked.Increment(ref kinds[(int)RawFileKind.Json]);
-                        fileDone = await ReadRangeAsync(worker.Reader, splits, range.Index, ct).ConfigureAwait(false);
-                        if (fileDone && !splits.Finish(rejects)) splitFailed = true;
+                        var end = await ReadRangeAsync(worker.Reader, splits, range.Index, rejects, ct).ConfigureAwait(false);
+                        fileDone = end != RangeOutcome.Read;
+                        if (end == RangeOutcome.SplitFailed) splitFailed = true;
                     }
                 }
                 finally
@@ -203,18 +204,32 @@ public sealed class HourAggregationJob
         }
     }
 
-    /// <summary>Reads range <paramref name="index"/> of a split file; true when it was the file's last range to finish.</summary>
-    private async Task<bool> ReadRangeAsync(RawFileReader reader, FileSplits splits, int index, CancellationToken cancellationToken)
+    /// <summary>How one range of a split file was read.</summary>
+    private enum RangeOutcome
+    {
+        /// <summary>Read; other ranges of the file are still being read.</summary>
+        Read,
+        /// <summary>The file's last range to end: every range ended where the next starts, and the file's rejects are logged.</summary>
+        FileDone,
+        /// <summary>The file's last range to end, and a split point turned out not to be a record boundary.</summary>
+        SplitFailed,
+    }
+
+    /// <summary>Reads range <paramref name="index"/> of a split file; when it is the file's last range to end, finishes the file.</summary>
+    private async Task<RangeOutcome> ReadRangeAsync(RawFileReader reader, FileSplits splits, int index, RejectLog rejects, CancellationToken cancellationToken)
     {
         var key = splits.File.Key;
         try
         {
             await using var stored = await _store.OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+            // A local file can be read again: its lines are counted only when a reject needs them.
+            var rereadable = (stored as FileStream)?.SafeFileHandle;
             var start = splits.Starts[index];
             if (start > 0) stored.Seek(start, SeekOrigin.Begin);
             var limit = index + 1 < splits.Starts.Length ? splits.Starts[index + 1] : long.MaxValue;
-            var end = await reader.ReadRangeAsync(stored, key, start, limit, index == 0 ? null : splits.Pending[index], cancellationToken).ConfigureAwait(false);
-            return splits.Done(index, end);
+            var end = await reader.ReadRangeAsync(stored, key, start, limit, index == 0 ? null : splits.Pending[index], cancellationToken, rereadable).ConfigureAwait(false);
+            if (!splits.Done(index, end)) return RangeOutcome.Read;
+            return splits.Finish(rejects, rereadable) ? RangeOutcome.FileDone : RangeOutcome.SplitFailed;
         }
         catch (IOException e)
         {
@@ -236,7 +251,9 @@ public sealed class HourAggregationJob
                 rejects.Add(file.Key, 1, 0, unreadable, []);
                 return decoder.Kind;
             }
-            var decoded = await reader.ReadAsync(decoder.Text, file.Key, cancellationToken).ConfigureAwait(false);
+            // A local file that is not compressed can be read again: its lines are counted only when a reject needs them.
+            var rereadable = decoder.Kind == RawFileKind.Json ? (stored as FileStream)?.SafeFileHandle : null;
+            var decoded = await reader.ReadAsync(decoder.Text, file.Key, cancellationToken, rereadable).ConfigureAwait(false);
             if (decoder.Damage is { } damage)
             {
                 // A corrupt or truncated compressed file: what was decompressed before the damage is counted (a record cut by it

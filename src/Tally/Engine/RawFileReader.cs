@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
+using Microsoft.Win32.SafeHandles;
 
 namespace Tally.Engine;
 
@@ -48,8 +49,11 @@ internal sealed class RawFileReader
     private ArrayState _array;
     private int _arrayMark;         // in an array: after its '[', its last value, or at its last ','; where a refill resumes
     private long _bufferOffset;     // file offset of _buffer[0]
-    private long _linesCounted;     // newlines before _buffer[_countedTo], from the file's start
+    private long _linesCounted;     // newlines before _buffer[_countedTo], from the range's start
     private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
+    private SafeFileHandle? _rereadable; // the file, when its bytes can be read again: lines are then counted only once a reject needs them
+    private bool _linesUnknown;     // with _rereadable: the newlines before _buffer[0] are not counted yet
+    private long _rangeStart;
     private string? _syntaxError;
     private List<PendingReject>? _pending; // rejects of a range after the file's first: renumbered by the caller
     private long _limit;            // file offset where this range ends: no record starting there or later is read
@@ -96,9 +100,12 @@ internal sealed class RawFileReader
     }
 
     /// <summary>Reads every record of <paramref name="stream"/>, which holds the file <paramref name="file"/>.</summary>
+    /// <param name="rereadable">The file itself when <paramref name="stream"/> gives its bytes as they are (a local
+    /// file that is not compressed): then no line is counted unless a record is rejected, when the bytes before it are read
+    /// again to count them.</param>
     /// <returns>The number of bytes read from the (decompressed) stream.</returns>
-    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken) =>
-        (await ReadRangeAsync(stream, file, 0, long.MaxValue, null, cancellationToken).ConfigureAwait(false)).BytesRead;
+    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken, SafeFileHandle? rereadable = null) =>
+        (await ReadRangeAsync(stream, file, 0, long.MaxValue, null, cancellationToken, rereadable).ConfigureAwait(false)).BytesRead;
 
     /// <summary>
     /// Reads the records of <paramref name="file"/> that start in <c>[start, limit)</c>: <paramref name="stream"/> is the
@@ -108,10 +115,11 @@ internal sealed class RawFileReader
     /// renumber once the lines before the range are known; offsets are the file's.
     /// </summary>
     /// <returns>Bytes read, where reading stopped (the first record start or byte at or after <paramref name="limit"/>, or
-    /// the end), the lines (newlines) before that point from <paramref name="start"/>, and whether reading stopped there at
-    /// the top level of the file, outside any array: only then is the next range's start state the one an unsplit read
-    /// would have had.</returns>
-    internal async Task<RangeEnd> ReadRangeAsync(Stream stream, string file, long start, long limit, List<PendingReject>? pending, CancellationToken cancellationToken)
+    /// the end), the lines (newlines) before that point from <paramref name="start"/> (-1 when they were not counted: see
+    /// <paramref name="rereadable"/>), and whether reading stopped there at the top level of the file, outside any array:
+    /// only then is the next range's start state the one an unsplit read would have had.</returns>
+    internal async Task<RangeEnd> ReadRangeAsync(Stream stream, string file, long start, long limit, List<PendingReject>? pending, CancellationToken cancellationToken,
+        SafeFileHandle? rereadable = null)
     {
         _file = file;
         _pending = pending;
@@ -119,8 +127,11 @@ internal sealed class RawFileReader
         _stoppedAt = -1;
         _array = ArrayState.None;
         _bufferOffset = start;
+        _rangeStart = start;
         _linesCounted = 0;
         _countedTo = 0;
+        _rereadable = rereadable;
+        _linesUnknown = false;
         var filled = 0;
         var eof = false;
         var atStart = start == 0;
@@ -139,16 +150,8 @@ internal sealed class RawFileReader
                 atStart = false;
             }
             var consumed = Process(_buffer.AsSpan(0, filled), first, eof);
-            if (_stoppedAt >= 0)
-            {
-                var lines = _linesCounted + _buffer.AsSpan(_countedTo, consumed - _countedTo).Count((byte)'\n');
-                return new RangeEnd(_bufferOffset + filled - start, _stoppedAt, lines, _array == ArrayState.None);
-            }
-            if (eof)
-            {
-                var lines = _linesCounted + _buffer.AsSpan(_countedTo, filled - _countedTo).Count((byte)'\n');
-                return new RangeEnd(_bufferOffset + filled - start, _bufferOffset + filled, lines, _array == ArrayState.None);
-            }
+            if (_stoppedAt >= 0) return new RangeEnd(_bufferOffset + filled - start, _stoppedAt, LinesTo(consumed), _array == ArrayState.None);
+            if (eof) return new RangeEnd(_bufferOffset + filled - start, _bufferOffset + filled, LinesTo(filled), _array == ArrayState.None);
 
             var remaining = filled - consumed;
             if (consumed == 0)
@@ -158,12 +161,51 @@ internal sealed class RawFileReader
             }
             else
             {
-                _linesCounted += _buffer.AsSpan(_countedTo, consumed - _countedTo).Count((byte)'\n');
+                // The lines of what is let go of are counted now, unless the file can be read again to count them later.
+                if (_rereadable is null) _linesCounted += _buffer.AsSpan(_countedTo, consumed - _countedTo).Count((byte)'\n');
+                else _linesUnknown = true;
                 _countedTo = 0;
                 _bufferOffset += consumed;
                 Buffer.BlockCopy(_buffer, consumed, _buffer, 0, remaining);
             }
             filled = remaining;
+        }
+    }
+
+    /// <summary>The newlines from the range's start to <c>_buffer[end]</c>, or -1 when they were not counted.</summary>
+    private long LinesTo(int end) => _linesUnknown ? -1 : _linesCounted + _buffer.AsSpan(_countedTo, end - _countedTo).Count((byte)'\n');
+
+    /// <summary>
+    /// Counts the newlines before the buffer by reading the file again, from the range's start: the first reject after the
+    /// buffer was refilled needs them. The rest of the file is counted as it is read, as for a file that cannot be read again.
+    /// </summary>
+    private void CountSkippedLines()
+    {
+        _linesCounted = CountNewlines(_rereadable!, _rangeStart, _bufferOffset);
+        _linesUnknown = false;
+        _rereadable = null;
+    }
+
+    /// <summary>The newlines in bytes <c>[from, to)</c> of <paramref name="file"/>.</summary>
+    /// <exception cref="IOException">When the file cannot be read, or has become shorter than <paramref name="to"/>.</exception>
+    internal static long CountNewlines(SafeFileHandle file, long from, long to)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(DefaultBufferBytes);
+        try
+        {
+            long lines = 0;
+            for (var at = from; at < to;)
+            {
+                var n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - at)), at);
+                if (n == 0) throw new IOException($"The file ended at byte {at:N0} while its lines were counted up to byte {to:N0}: it was changed while it was read.");
+                lines += buffer.AsSpan(0, n).Count((byte)'\n');
+                at += n;
+            }
+            return lines;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -937,6 +979,7 @@ internal sealed class RawFileReader
     private void Reject(ReadOnlySpan<byte> data, int start, int length, string reason)
     {
         _aggregate.Rejected++;
+        if (_linesUnknown) CountSkippedLines();
         // Rejects come in file order: count on from the last one, not from the buffer's start each time.
         _linesCounted += data[_countedTo..start].Count((byte)'\n');
         _countedTo = start;

@@ -112,6 +112,28 @@ public sealed class RawFileTests : IDisposable
         AssertTablesMatchDuckDb();
     }
 
+    [Theory]
+    [InlineData(false)] // a local file that is not compressed: its lines are counted only once a reject needs them
+    [InlineData(true)]  // gzip: counted as the text is decompressed
+    public async Task Run_NamesTheLinesOfRejectsFarIntoAFile_HoweverItsLinesAreCounted(bool gzip)
+    {
+        // Every ninth record pretty-printed over several lines; two bad records long after the 97-byte buffer's first refill.
+        var records = Records(600, seed: 5).Select((r, i) => i % 9 == 0 ? r.Replace(", ", ",\n  ", StringComparison.Ordinal) : r).ToList();
+        records[400] = "this line is not JSON";
+        records[550] = """{"GroupID": "seven", "CountryCode": "US"}""";
+        var text = string.Concat(records.Select(r => r + "\n"));
+        Write(0, gzip ? "lines.json.gz" : "lines.json", gzip ? Gzip(Encoding.UTF8.GetBytes(text)) : Encoding.UTF8.GetBytes(text), gzip ? "gzip" : null);
+
+        var report = await RunAsync(new TallyOptions { RejectedThreshold = 1.0 }, bufferBytes: 97);
+
+        // Each bad record's line, counted here from the text: one more than the line breaks before it.
+        var expected = new[] { 400, 550 }.Select(i => 1L + string.Concat(records.Take(i).Select(r => r + "\n")).Count(c => c == '\n')).ToList();
+        var rejected = File.ReadAllLines(_data.PathOf(DataLayout.QuarantineFile(Hour))).Select(l => JsonSerializer.Deserialize<JsonElement>(l)).ToList();
+        Assert.Equal(expected, rejected.Select(r => r.GetProperty("line").GetInt64()));
+        Assert.Equal([records[400], records[550]], rejected.Select(r => r.GetProperty("record").GetString()));
+        Assert.Equal(598, report.Records);
+    }
+
     public static TheoryData<string, byte[]> BinaryFiles()
     {
         var noise = new byte[300];
