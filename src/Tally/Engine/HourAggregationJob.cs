@@ -227,7 +227,7 @@ public sealed class HourAggregationJob
             var start = splits.Starts[index];
             if (start > 0) stored.Seek(start, SeekOrigin.Begin);
             var limit = index + 1 < splits.Starts.Length ? splits.Starts[index + 1] : long.MaxValue;
-            var end = await reader.ReadRangeAsync(stored, key, start, limit, index == 0 ? null : splits.Pending[index], cancellationToken, rereadable).ConfigureAwait(false);
+            var end = await reader.ReadRangeAsync(stored, key, start, limit, index == 0 ? null : splits.Pending[index], rereadable, cancellationToken).ConfigureAwait(false);
             if (!splits.Done(index, end)) return RangeOutcome.Read;
             return splits.Finish(rejects, rereadable) ? RangeOutcome.FileDone : RangeOutcome.SplitFailed;
         }
@@ -253,7 +253,7 @@ public sealed class HourAggregationJob
             }
             // A local file that is not compressed can be read again: its lines are counted only when a reject needs them.
             var rereadable = decoder.Kind == RawFileKind.Json ? (stored as FileStream)?.SafeFileHandle : null;
-            var decoded = await reader.ReadAsync(decoder.Text, file.Key, cancellationToken, rereadable).ConfigureAwait(false);
+            var decoded = await reader.ReadAsync(decoder.Text, file.Key, rereadable, cancellationToken).ConfigureAwait(false);
             if (decoder.Damage is { } damage)
             {
                 // A corrupt or truncated compressed file: what was decompressed before the damage is counted (a record cut by it

@@ -102,10 +102,11 @@ internal sealed class RawFileReader
     /// <summary>Reads every record of <paramref name="stream"/>, which holds the file <paramref name="file"/>.</summary>
     /// <param name="rereadable">The file itself when <paramref name="stream"/> gives its bytes as they are (a local
     /// file that is not compressed): then no line is counted unless a record is rejected, when the bytes before it are read
-    /// again to count them.</param>
+    /// again to count them. Null for a stream that cannot be read again (compressed, or from S3): its lines are counted as it
+    /// is read.</param>
     /// <returns>The number of bytes read from the (decompressed) stream.</returns>
-    public async Task<long> ReadAsync(Stream stream, string file, CancellationToken cancellationToken, SafeFileHandle? rereadable = null) =>
-        (await ReadRangeAsync(stream, file, 0, long.MaxValue, null, cancellationToken, rereadable).ConfigureAwait(false)).BytesRead;
+    public async Task<long> ReadAsync(Stream stream, string file, SafeFileHandle? rereadable, CancellationToken cancellationToken) =>
+        (await ReadRangeAsync(stream, file, 0, long.MaxValue, null, rereadable, cancellationToken).ConfigureAwait(false)).BytesRead;
 
     /// <summary>
     /// Reads the records of <paramref name="file"/> that start in <c>[start, limit)</c>: <paramref name="stream"/> is the
@@ -118,8 +119,8 @@ internal sealed class RawFileReader
     /// the end), the lines (newlines) before that point from <paramref name="start"/> (-1 when they were not counted: see
     /// <paramref name="rereadable"/>), and whether reading stopped there at the top level of the file, outside any array:
     /// only then is the next range's start state the one an unsplit read would have had.</returns>
-    internal async Task<RangeEnd> ReadRangeAsync(Stream stream, string file, long start, long limit, List<PendingReject>? pending, CancellationToken cancellationToken,
-        SafeFileHandle? rereadable = null)
+    internal async Task<RangeEnd> ReadRangeAsync(Stream stream, string file, long start, long limit, List<PendingReject>? pending, SafeFileHandle? rereadable,
+        CancellationToken cancellationToken)
     {
         _file = file;
         _pending = pending;
