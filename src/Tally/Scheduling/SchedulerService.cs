@@ -214,14 +214,25 @@ public sealed class SchedulerService : BackgroundService
     /// <summary>One run; never throws, every outcome is logged (and recorded by the workflow).</summary>
     private async Task RunAsync(ScheduledTick tick, RunTrigger trigger, Task? previous, CancellationToken stop)
     {
+        // The run slot is asked for now, in the order of the launches (the semaphore serves its waiters first come, first
+        // served), so that catch-up's hours start oldest first however the pool orders what follows; a run that waits for
+        // one of its own hour asks once that one has ended.
+        var slot = previous is null ? _slots.WaitAsync(stop) : null;
         // Launch calls this under its lock: return to it at once, and do the (synchronous, SQLite) work on the pool.
         await Task.Yield();
         var hour = tick.Hour;
         var name = trigger.Text();
         try
         {
-            if (previous is not null) await previous.ConfigureAwait(false);
-            await _slots.WaitAsync(stop).ConfigureAwait(false);
+            if (slot is not null)
+            {
+                await slot.ConfigureAwait(false);
+            }
+            else
+            {
+                await previous!.ConfigureAwait(false);
+                await _slots.WaitAsync(stop).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException)
         {

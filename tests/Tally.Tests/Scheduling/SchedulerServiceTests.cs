@@ -120,6 +120,27 @@ public sealed class SchedulerServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterATwentyHourOutage_TheMissedHoursStartOldestFirst_WithOneRunAtATime()
+    {
+        // Twenty runs asked for at once: each continues on the pool, two threads here, in whatever order the pool takes
+        // them; the run slots must still go to them in the order of their hours (this test found the start order racing).
+        _clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T01:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        var (runs, outbox) = await _harness.OpenStateAsync();
+        var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
+        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
+            .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
+        _clock.SetUtcNow(DateTimeOffset.Parse("2026-11-24T21:30:00Z", System.Globalization.CultureInfo.InvariantCulture));
+        _harness.Settings.Schedule.MaxConcurrentRuns = 1;
+
+        var service = await StartAsync();
+        await IdleAsync(service);
+        await service.StopAsync(CancellationToken.None);
+
+        var caughtUp = Runs().Skip(1).ToList();
+        Assert.Equal(Enumerable.Range(1, 20).Select(h => ($"2026-11-24T{h:D2}", "catch-up", "succeeded", "")), caughtUp);
+    }
+
+    [Fact]
     public async Task AFileAddedToAProcessedHour_TriggersExactlyOneLateDataRun_AndTheTableThenCountsIt()
     {
         WriteHits(H13, 5, "a.json", "DE", "FR");
