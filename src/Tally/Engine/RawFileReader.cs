@@ -53,7 +53,7 @@ internal sealed class RawFileReader
     private int _countedTo;         // where in _buffer the line count has reached (only rejects need line numbers)
     private SafeFileHandle? _rereadable; // the file, when its bytes can be read again: lines are then counted only once a reject needs them
     private bool _linesUnknown;     // with _rereadable: the newlines before _buffer[0] are not counted yet
-    private long _rangeStart;
+    private long _rangeStart;       // file offset where this range starts: its lines are counted from there
     private string? _syntaxError;
     private List<PendingReject>? _pending; // rejects of a range after the file's first: renumbered by the caller
     private long _limit;            // file offset where this range ends: no record starting there or later is read
