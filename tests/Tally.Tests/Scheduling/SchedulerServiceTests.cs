@@ -39,6 +39,21 @@ public sealed class SchedulerServiceTests : IDisposable
         _harness.Data.WriteRaw(hour, minute, name, string.Concat(countries.Select((c, i) =>
             $$"""{"GroupID":{{i + 1}},"CountryCode":"{{c}}","UserAgent":"ua","Language":"en","Domain":"example.com","Timestamp":"{{hour.Start.AddMinutes(minute):yyyy-MM-dd'T'HH:mm:ss'Z'}}"}""" + "\n")));
 
+    /// <summary>
+    /// Records the scheduled run of the tick at <paramref name="lastTick"/>, as the service did before it went down, then
+    /// moves the clock to <paramref name="restart"/>, where the service starts again with one run at a time.
+    /// </summary>
+    private async Task OutageAsync(string lastTick, string restart)
+    {
+        _clock = new FakeTimeProvider(DateTimeOffset.Parse(lastTick, System.Globalization.CultureInfo.InvariantCulture));
+        var (runs, outbox) = await _harness.OpenStateAsync();
+        var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
+        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
+            .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
+        _clock.SetUtcNow(DateTimeOffset.Parse(restart, System.Globalization.CultureInfo.InvariantCulture));
+        _harness.Settings.Schedule.MaxConcurrentRuns = 1;
+    }
+
     /// <summary>Every run in the order it was recorded: target hour, trigger, status.</summary>
     private List<(string Hour, string Trigger, string Status, string Error)> Runs() =>
         _harness.MetastoreRows("SELECT target_hour, trigger, status, coalesce(error, '') FROM runs ORDER BY rowid").Select(r => (r[0], r[1], r[2], r[3])).ToList();
@@ -95,13 +110,7 @@ public sealed class SchedulerServiceTests : IDisposable
     public async Task AfterAFiveHourOutage_TheMissedHoursRunOnStart_InOrder_OnceEach()
     {
         // The schedule last ran the 09:00 tick (hour 08); the service was down until 14:30.
-        _clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var (runs, outbox) = await _harness.OpenStateAsync();
-        var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
-        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
-            .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
-        _clock.SetUtcNow(DateTimeOffset.Parse("2026-11-24T14:30:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        _harness.Settings.Schedule.MaxConcurrentRuns = 1;
+        await OutageAsync("2026-11-24T09:00:00Z", "2026-11-24T14:30:00Z");
 
         var service = await StartAsync();
         await IdleAsync(service);
@@ -123,14 +132,9 @@ public sealed class SchedulerServiceTests : IDisposable
     public async Task AfterATwentyHourOutage_TheMissedHoursStartOldestFirst_WithOneRunAtATime()
     {
         // Twenty runs asked for at once: each continues on the pool, two threads here, in whatever order the pool takes
-        // them; the run slots must still go to them in the order of their hours (this test found the start order racing).
-        _clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T01:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var (runs, outbox) = await _harness.OpenStateAsync();
-        var catalog = await Catalog.OpenAsync(_harness.StateDirectory, _harness.Data.Store, _harness.Settings.ToOptions(), _clock);
-        await new HourWorkflow(_harness.Data.Store, catalog, runs, outbox, _harness.Settings.Workflow, [], _clock)
-            .RunAsync(new ScheduledTick(_clock.GetUtcNow()).Input, RunTrigger.Schedule);
-        _clock.SetUtcNow(DateTimeOffset.Parse("2026-11-24T21:30:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        _harness.Settings.Schedule.MaxConcurrentRuns = 1;
+        // them; the run slots must still go to them in the order of their hours (the five-hour outage above once found
+        // hour 10 started before hour 9).
+        await OutageAsync("2026-11-24T01:00:00Z", "2026-11-24T21:30:00Z");
 
         var service = await StartAsync();
         await IdleAsync(service);
